@@ -1,0 +1,171 @@
+//! `smishd score`: one message, its verdict, and why.
+
+use std::io::{self, Read, Write};
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use super::output::{colour, Style};
+use super::{EngineArgs, Exit};
+use crate::defaults::MAX_TEXT_BYTES;
+use crate::engine::Message;
+use crate::verdict::{Action, Verdict};
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Print the verdict as one JSON object (the contract's format).
+    #[arg(long)]
+    pub json: bool,
+    /// Sender id (number, short code or alphanumeric name).
+    #[arg(long, value_name = "S")]
+    pub sender: Option<String>,
+    /// The message; standard input when absent or `-`.
+    #[arg(value_name = "TEXT")]
+    pub text: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+pub fn run(args: ScoreArgs) -> anyhow::Result<Exit> {
+    let text = match args.text.as_deref() {
+        None | Some("-") => read_stdin()?,
+        Some(t) => t.to_string(),
+    };
+    check_text(&text)?;
+    let engine = args.engine.engine()?;
+    let msg = Message::new(&text).with_sender(args.sender.as_deref());
+    let verdict = engine.score(&msg);
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &verdict)?;
+        writeln!(out)?;
+    } else {
+        write_human(&mut out, &text, &verdict, &Style::new(colour()))?;
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(MAX_TEXT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .context("reading standard input")?;
+    if bytes.len() > MAX_TEXT_BYTES {
+        bail!("message text is over the limit of {MAX_TEXT_BYTES} bytes");
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "standard input is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The checks every face applies before scoring: not empty, not over the size limit.
+pub fn check_text(text: &str) -> anyhow::Result<()> {
+    if text.trim().is_empty() {
+        bail!("message text is empty");
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        bail!(
+            "message text is {} bytes, over the limit of {MAX_TEXT_BYTES} bytes",
+            text.len()
+        );
+    }
+    Ok(())
+}
+
+/// The human explanation: verdict line, the text with hits marked, hits, links, versions.
+pub fn write_human(out: &mut impl Write, text: &str, v: &Verdict, s: &Style) -> io::Result<()> {
+    let verdict = match v.verdict {
+        Action::Block => s.red("BLOCK"),
+        Action::Flag => s.yellow("FLAG"),
+        Action::Allow => s.green("ALLOW"),
+    };
+    writeln!(
+        out,
+        "{verdict}  {}  score {:.3}",
+        s.bold(v.category.as_str()),
+        v.score
+    )?;
+    writeln!(out, "  {}", highlight(text, v, s))?;
+    if v.hits.is_empty() {
+        writeln!(out, "hits: none")?;
+    } else {
+        writeln!(out, "hits:")?;
+        for h in &v.hits {
+            writeln!(
+                out,
+                "  {:<28} {:<24} {:>+6.2}  {}..{}  {:?}",
+                h.rule,
+                h.category.as_str(),
+                h.weight,
+                h.start,
+                h.end,
+                h.text
+            )?;
+        }
+    }
+    if v.urls.is_empty() {
+        writeln!(out, "links: none")?;
+    } else {
+        writeln!(out, "links:")?;
+        for u in &v.urls {
+            let reasons = if u.reasons.is_empty() {
+                "-".to_string()
+            } else {
+                u.reasons.join(", ")
+            };
+            writeln!(
+                out,
+                "  {:?} {}..{} -> {}  domain {}  {}  [{}]",
+                u.raw,
+                u.start,
+                u.end,
+                u.url,
+                if u.registrable_domain.is_empty() {
+                    "-"
+                } else {
+                    &u.registrable_domain
+                },
+                s.bold(u.reputation.as_str()),
+                reasons
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{}",
+        s.dim(&format!("ruleset {}  model {}", v.ruleset, v.model))
+    )
+}
+
+/// The text with every hit and link span marked. Overlapping spans are merged.
+fn highlight(text: &str, v: &Verdict, s: &Style) -> String {
+    let mut spans: Vec<(usize, usize)> = v
+        .hits
+        .iter()
+        .map(|h| (h.start, h.end))
+        .chain(v.urls.iter().map(|u| (u.start, u.end)))
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let mut out = String::with_capacity(text.len() + merged.len() * 8);
+    let mut pos = 0;
+    for (a, b) in merged {
+        out.push_str(&text[pos..a]);
+        out.push_str(&s.mark(&text[a..b]));
+        pos = b;
+    }
+    out.push_str(&text[pos..]);
+    out.replace(['\n', '\r'], " ")
+}

@@ -1,0 +1,33 @@
+//! The compiled-in defaults, in one place: the rule set, domain lists, Public Suffix List and
+//! model bundled from rules/ and models/ at build time (see build.rs), and the default limits.
+
+mod bundle {
+    include!(concat!(env!("OUT_DIR"), "/bundle.rs"));
+}
+
+use crate::rules::RuleSource;
+
+pub use bundle::{DOMAIN_FILES, MODEL, PUBLIC_SUFFIX_LIST};
+
+/// Version of the compiled-in rule set (rules/VERSION).
+pub fn rules_version() -> &'static str {
+    bundle::RULES_VERSION.trim()
+}
+
+/// The compiled-in rule files, named as in the repository (`rules/red_code.toml`).
+pub fn rule_sources() -> Vec<RuleSource> {
+    bundle::RULE_FILES
+        .iter()
+        .map(|(name, content)| RuleSource {
+            name: name.to_string(),
+            content: content.to_string(),
+        })
+        .collect()
+}
+
+/// Default gRPC listen address.
+pub const LISTEN: &str = "127.0.0.1:50051";
+
+/// Longest message text accepted, in bytes. SMS concatenation tops out near 1,600 bytes of
+/// UTF-8; 64 KiB leaves room for long rich-text channels while bounding the work per message.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;

@@ -1,0 +1,50 @@
+//! smishd decides, in microseconds, whether an SMS is fraud, which scam it is, and why.
+//!
+//! # The way of one message
+//!
+//! ```text
+//! Message { text, sender }
+//!   -> normalise   Normalized { text, map back to original byte offsets }      normalize.rs
+//!   -> rules       Aho-Corasick over normalised text -> fired rules + spans     rules/
+//!   -> links       URLs in the original text -> registrable domain -> reputation links/
+//!   -> features    sparse vector: hashed n-grams + hit, link and sender signals features.rs
+//!   -> model       sparse dot product -> class probabilities                   model/
+//!   -> verdict     score = P(fraud), category, allow/flag/block                verdict.rs
+//! ```
+//!
+//! One [`Engine`](engine::Engine) owns everything compiled. It is immutable, synchronous and
+//! `Send + Sync`, built once (from a directory or the defaults compiled into the binary, see
+//! defaults.rs) and shared through `Arc`; a reload builds a new one and swaps it in.
+//!
+//! # Layout
+//!
+//! - `category.rs`: the contract's categories;
+//! - `normalize.rs`: obfuscation-proof normalisation with an offset map;
+//! - `rules/`: rule file format, compilation and lint, matching;
+//! - `links/`: URL extraction, registrable domains, reputation;
+//! - `sender.rs`: the kind of sender id;
+//! - `model/`: the linear model's file format and inference;
+//! - `verdict.rs`: thresholds and the verdict;
+//! - `engine.rs`: the engine and its builder;
+//! - `defaults.rs`: everything compiled in, in one place;
+//! - `cli/`: one file per subcommand.
+//!
+//! smishd stores no message text and logs none: only matched fragments and links appear in a
+//! verdict.
+
+pub mod category;
+pub mod cli;
+pub mod defaults;
+pub mod engine;
+pub mod error;
+pub mod links;
+pub mod model;
+pub mod normalize;
+pub mod rules;
+pub mod sender;
+pub mod verdict;
+
+pub use category::Category;
+pub use engine::{Analysis, Engine, EngineBuilder, Message};
+pub use error::{Error, ErrorKind, Result};
+pub use verdict::{Action, Hit, Thresholds, Verdict};

@@ -1,0 +1,507 @@
+//! Normalisation: the text that rules and features see, with a map back to the original.
+//!
+//! Scammers write `健 康 碼`, `密*接`, `ｖｘ` and `jkm-help。top` so that a filter looking for
+//! `健康码`, `密接`, `微信` and `.` misses them. [`normalize`] undoes those tricks:
+//!
+//! 1. zero-width characters, bidi controls, soft hyphens and variation selectors are dropped;
+//! 2. each character is put in Unicode NFKC form (full-width letters and digits become ASCII,
+//!    the ideographic space a space, circled letters plain ones);
+//! 3. lookalike dots (`。` `｡` `．` `․`) become `.`;
+//! 4. letters are lower-cased and traditional Chinese characters become simplified ones;
+//! 5. runs of separators (white space, `*` `·` `-` `_` `|` `/` `\` `~` `+` `#` and emoji)
+//!    next to a CJK character are removed, so `密 接` reads `密接`; elsewhere white space runs
+//!    become one space and other symbols stay;
+//! 6. evasive spellings of contact channels (`vx`, `v信`, `薇信`, `扣扣`, ...) become one form
+//!    (`微信`, `qq`).
+//!
+//! Every byte of the normalised text remembers the original byte span of the character it
+//! came from, so a match in normalised text maps back to a half-open span of the ORIGINAL text
+//! that always falls on character boundaries ([`Normalized::original_span`]).
+//!
+//! NFKC is applied character by character rather than over the whole string: composition
+//! across characters (a base letter followed by a combining accent) is not performed. Those
+//! sequences do not occur in the messages this serves, and the per-character form is what
+//! keeps the offset map exact and the hot path fast.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalised text plus the map from each of its bytes back to the original text.
+#[derive(Clone, Debug, Default)]
+pub struct Normalized {
+    text: String,
+    /// For every byte of `text`: start of the original character it came from.
+    starts: Vec<u32>,
+    /// For every byte of `text`: end of the original character (or run) it came from.
+    ends: Vec<u32>,
+}
+
+impl Normalized {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Maps a half-open byte range of the normalised text to a half-open byte range of the
+    /// original text. `start < end <= self.len()` must hold and both must be char boundaries
+    /// of the normalised text (as every Aho-Corasick match is).
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        debug_assert!(start < end && end <= self.text.len());
+        (self.starts[start] as usize, self.ends[end - 1] as usize)
+    }
+
+    fn push(&mut self, c: char, start: usize, end: usize) {
+        let len = c.len_utf8();
+        self.text.push(c);
+        for _ in 0..len {
+            self.starts.push(start as u32);
+            self.ends.push(end as u32);
+        }
+    }
+
+    fn last_char(&self) -> Option<char> {
+        self.text.chars().next_back()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.starts.clear();
+        self.ends.clear();
+    }
+}
+
+/// Normalises `original`. See the module docs for what changes.
+pub fn normalize(original: &str) -> Normalized {
+    let mut out = Normalized::default();
+    normalize_into(original, &mut out);
+    out
+}
+
+/// Like [`normalize`], reusing the buffers of `out` (the hot path of batch scoring).
+pub fn normalize_into(original: &str, out: &mut Normalized) {
+    out.clear();
+    out.text.reserve(original.len());
+    out.starts.reserve(original.len());
+    out.ends.reserve(original.len());
+
+    // Separators seen since the last kept character: (original start, original end, char).
+    // They are decided on when the next kept character shows whether a CJK character is near.
+    let mut pending: Vec<(usize, usize, char)> = Vec::new();
+    let mut mapped = [char::default(); 8];
+
+    for (start, c) in original.char_indices() {
+        let end = start + c.len_utf8();
+        if is_invisible(c) {
+            continue;
+        }
+        let n = map_char(c, &mut mapped);
+        for &m in &mapped[..n] {
+            if is_invisible(m) {
+                continue;
+            }
+            if is_separator(m) {
+                pending.push((start, end, m));
+                continue;
+            }
+            if !pending.is_empty() {
+                flush_separators(out, &pending, m);
+                pending.clear();
+            }
+            out.push(m, start, end);
+        }
+    }
+    // Trailing separators: keep one space if there was white space, drop symbol runs' spaces.
+    if !pending.is_empty() {
+        flush_separators(out, &pending, ' ');
+    }
+    let trimmed = out.text.trim_end().len();
+    out.text.truncate(trimmed);
+    out.starts.truncate(trimmed);
+    out.ends.truncate(trimmed);
+
+    replace_contact_evasions(out);
+}
+
+/// Emits (or drops) a run of separators that sits before `next`.
+fn flush_separators(out: &mut Normalized, pending: &[(usize, usize, char)], next: char) {
+    let prev = out.last_char();
+    let near_cjk = prev.is_some_and(is_cjk) || is_cjk(next);
+    if near_cjk || prev.is_none() {
+        return;
+    }
+    let mut last_space = false;
+    for &(s, e, c) in pending {
+        if c.is_whitespace() || is_emoji(c) {
+            if !last_space {
+                out.push(' ', s, e);
+            }
+            last_space = true;
+        } else {
+            // Symbols are kept verbatim between non-CJK text: they matter in links and prices.
+            out.push(c, s, e);
+            last_space = false;
+        }
+    }
+}
+
+/// Characters that carry no visible meaning and are removed outright.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{E0000}'..='\u{E007F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Separators that scammers put between characters to split keywords.
+pub fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '*' | '·'
+                | '-'
+                | '_'
+                | '|'
+                | '/'
+                | '\\'
+                | '~'
+                | '+'
+                | '#'
+                | '^'
+                | '='
+                | '•'
+                | '‧'
+                | '・'
+                | '°'
+                | '`'
+                | '\''
+                | '"'
+                | '丨'
+        )
+        || is_emoji(c)
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(c,
+        '\u{2190}'..='\u{21FF}'     // arrows
+        | '\u{2300}'..='\u{23FF}'   // technical
+        | '\u{25A0}'..='\u{27BF}'   // geometric shapes, misc symbols, dingbats
+        | '\u{2900}'..='\u{297F}'
+        | '\u{2B00}'..='\u{2BFF}'
+        | '\u{3030}' | '\u{303D}'
+        | '\u{1F000}'..='\u{1FAFF}')
+}
+
+/// CJK ideographs (and the punctuation-free kana/hangul blocks) for separator decisions.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}'
+        | '\u{3040}'..='\u{30FF}'
+        | '\u{AC00}'..='\u{D7AF}')
+}
+
+/// Maps one original character to its normalised form, writing up to 8 chars to `buf` and
+/// returning how many. Fast paths: ASCII and CJK ideographs never go through NFKC.
+#[inline]
+fn map_char(c: char, buf: &mut [char; 8]) -> usize {
+    if c.is_ascii() {
+        buf[0] = c.to_ascii_lowercase();
+        return 1;
+    }
+    if ('\u{3400}'..='\u{9FFF}').contains(&c) {
+        buf[0] = to_simplified(c);
+        return 1;
+    }
+    if let Some(d) = dot_lookalike(c) {
+        buf[0] = d;
+        return 1;
+    }
+    let mut n = 0;
+    for m in std::iter::once(c).nfkc() {
+        if n == buf.len() {
+            break;
+        }
+        let m = dot_lookalike(m).unwrap_or(m);
+        let m = if m.is_ascii() {
+            m.to_ascii_lowercase()
+        } else if ('\u{3400}'..='\u{9FFF}').contains(&m) {
+            to_simplified(m)
+        } else if m.is_uppercase() {
+            m.to_lowercase().next().unwrap_or(m)
+        } else {
+            m
+        };
+        buf[n] = m;
+        n += 1;
+    }
+    n
+}
+
+fn dot_lookalike(c: char) -> Option<char> {
+    match c {
+        '。' | '｡' | '．' | '․' | '︒' | '﹒' => Some('.'),
+        _ => None,
+    }
+}
+
+const T2S_FIRST: u32 = 0x3400;
+const T2S_LAST: u32 = 0x9FFF;
+
+/// Traditional-to-simplified table over the CJK blocks, derived once from the `simplet2s`
+/// crate's character mapping. Indexed by `c - T2S_FIRST`; 0 means "unchanged".
+fn t2s_table() -> &'static [u32] {
+    static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec![0u32; (T2S_LAST - T2S_FIRST + 1) as usize];
+        let mut buf = [0u8; 4];
+        for cp in T2S_FIRST..=T2S_LAST {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let converted = simplet2s::convert(c.encode_utf8(&mut buf));
+            let mut chars = converted.chars();
+            if let (Some(s), None) = (chars.next(), chars.next()) {
+                if s != c {
+                    table[(cp - T2S_FIRST) as usize] = s as u32;
+                }
+            }
+        }
+        table
+    })
+}
+
+/// The simplified form of a traditional Chinese character, or the character itself.
+#[inline]
+pub fn to_simplified(c: char) -> char {
+    let cp = c as u32;
+    if !(T2S_FIRST..=T2S_LAST).contains(&cp) {
+        return c;
+    }
+    match t2s_table()[(cp - T2S_FIRST) as usize] {
+        0 => c,
+        s => char::from_u32(s).unwrap_or(c),
+    }
+}
+
+/// Evasive spellings of contact channels and the one form each becomes.
+const CONTACT_EVASIONS: &[(&str, &str)] = &[
+    ("vx", "微信"),
+    ("v信", "微信"),
+    ("v❤", "微信"),
+    ("wx", "微信"),
+    ("weixin", "微信"),
+    ("wechat", "微信"),
+    ("薇信", "微信"),
+    ("徽信", "微信"),
+    ("威xin", "微信"),
+    ("微xin", "微信"),
+    ("wei信", "微信"),
+    ("微x", "微信"),
+    ("薇", "微信"),
+    ("扣扣", "qq"),
+    ("抠抠", "qq"),
+    ("企鹅号", "qq"),
+    ("q号", "qq"),
+];
+
+struct ContactMatcher {
+    ac: AhoCorasick,
+}
+
+fn contact_matcher() -> &'static ContactMatcher {
+    static M: OnceLock<ContactMatcher> = OnceLock::new();
+    M.get_or_init(|| {
+        let patterns: Vec<&str> = CONTACT_EVASIONS.iter().map(|(p, _)| *p).collect();
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns)
+            .expect("contact evasion patterns compile");
+        ContactMatcher { ac }
+    })
+}
+
+/// Rewrites contact-channel evasions in place. ASCII forms (`vx`, `wx`) only count when they
+/// are not part of a longer ASCII word, so `wxyz` or `vxworks` stay as they are. The lone `薇`
+/// counts only when followed by a digit or ASCII letter or a colon (a handle follows it).
+fn replace_contact_evasions(out: &mut Normalized) {
+    let m = contact_matcher();
+    let text = out.text.as_str();
+    let mut found = Vec::new();
+    for mat in m.ac.find_iter(text) {
+        let (s, e) = (mat.start(), mat.end());
+        let (pattern, _) = CONTACT_EVASIONS[mat.pattern().as_usize()];
+        let before = text[..s].chars().next_back();
+        let after = text[e..].chars().next();
+        let first_ascii = pattern.as_bytes()[0].is_ascii_alphabetic();
+        let last_ascii = pattern.as_bytes()[pattern.len() - 1].is_ascii_alphabetic();
+        if first_ascii && before.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        if last_ascii && after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            // `vx12345` is a handle: a digit after the channel name is fine.
+            if !after.is_some_and(|c| c.is_ascii_digit()) {
+                continue;
+            }
+        }
+        if pattern == "薇" && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == ':') {
+            continue;
+        }
+        found.push((s, e, mat.pattern().as_usize()));
+    }
+    if found.is_empty() {
+        return;
+    }
+    let mut next = Normalized::default();
+    next.text.reserve(out.text.len() + 8);
+    let mut pos = 0;
+    for (s, e, p) in found {
+        copy_range(out, pos, s, &mut next);
+        let (orig_start, orig_end) = out.original_span(s, e);
+        let replacement = CONTACT_EVASIONS[p].1;
+        let cjk = replacement.chars().next().is_some_and(is_cjk);
+        // A CJK replacement takes the spaces around it, as separators next to CJK always go:
+        // this keeps normalisation idempotent.
+        if cjk && next.text.ends_with(' ') {
+            next.text.pop();
+            next.starts.pop();
+            next.ends.pop();
+        }
+        for c in replacement.chars() {
+            next.push(c, orig_start, orig_end);
+        }
+        pos = if cjk && out.text[e..].starts_with(' ') {
+            e + 1
+        } else {
+            e
+        };
+    }
+    copy_range(out, pos, out.text.len(), &mut next);
+    *out = next;
+}
+
+fn copy_range(from: &Normalized, s: usize, e: usize, to: &mut Normalized) {
+    to.text.push_str(&from.text[s..e]);
+    to.starts.extend_from_slice(&from.starts[s..e]);
+    to.ends.extend_from_slice(&from.ends[s..e]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `t!(name, input, expected normalised text)`
+    macro_rules! t {
+        ($name:ident, $input:expr, $expected:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(normalize($input).as_str(), $expected, "input {:?}", $input);
+            }
+        };
+    }
+
+    // NFKC, full width, case.
+    t!(full_width_letters, "ＡＢＣ１２３", "abc123");
+    t!(full_width_contact, "加ｖｘ：ａｂ１２３", "加微信:ab123");
+    t!(ascii_lowercase, "Health CODE", "health code");
+    t!(circled_letters, "ⓥⓧ", "微信");
+    t!(ideographic_space_between_cjk, "健康\u{3000}码", "健康码");
+    // Lookalike dots.
+    t!(ideographic_dot, "jkm-help。top", "jkm-help.top");
+    t!(halfwidth_ideographic_dot, "abc｡cn", "abc.cn");
+    t!(fullwidth_dot, "abc．com", "abc.com");
+    t!(one_dot_leader, "abc․com", "abc.com");
+    // Invisible characters.
+    t!(zero_width_space, "密\u{200B}接", "密接");
+    t!(zero_width_joiner, "红\u{200D}码", "红码");
+    t!(bidi_override, "健\u{202E}康码", "健康码");
+    t!(soft_hyphen, "he\u{00AD}alth", "health");
+    t!(bom, "\u{FEFF}核酸", "核酸");
+    t!(variation_selector, "阳\u{FE0F}性", "阳性");
+    // Traditional to simplified.
+    t!(traditional_health_code, "健康碼", "健康码");
+    t!(traditional_parcel, "快遞檢測陽性", "快递检测阳性");
+    t!(traditional_verification, "驗證碼", "验证码");
+    t!(traditional_compensation, "理賠", "理赔");
+    // Separators between CJK characters.
+    t!(space_between_cjk, "密 接", "密接");
+    t!(many_spaces_between_cjk, "密   接", "密接");
+    t!(star_between_cjk, "密*接", "密接");
+    t!(middle_dot_between_cjk, "阳·性", "阳性");
+    t!(dash_between_cjk, "健-康-码", "健康码");
+    t!(underscore_between_cjk, "核_酸", "核酸");
+    t!(pipe_between_cjk, "红|码", "红码");
+    t!(slash_between_cjk, "理/赔", "理赔");
+    t!(emoji_between_cjk, "阳🔥性", "阳性");
+    t!(mixed_separators, "健 * 康 · 码", "健康码");
+    t!(separator_before_latin, "加 v 信", "加微信");
+    t!(tabs_and_newlines, "密\t接\n者", "密接者");
+    // Latin text keeps its words apart.
+    t!(latin_spaces_collapse, "red   code", "red code");
+    t!(leading_trailing_space, "  hello  ", "hello");
+    t!(latin_symbols_kept, "a*b", "a*b");
+    t!(spaces_around_contact_go, "add vx now", "add微信now");
+    // Contact evasions.
+    t!(v_xin, "加V信", "加微信");
+    t!(vx_with_handle, "加vx123456", "加微信123456");
+    t!(wei_xin_homophone, "薇信联系", "微信联系");
+    t!(hui_xin_homophone, "徽信联系", "微信联系");
+    t!(koukou, "加扣扣", "加qq");
+    t!(vxworks_untouched, "vxworks", "vxworks");
+    t!(wx_inside_word_untouched, "awxb", "awxb");
+    t!(plain_wei_untouched, "薇薇安", "薇薇安");
+    t!(empty, "", "");
+
+    #[test]
+    fn spans_map_back_to_original() {
+        let original = "请 密*接 人员";
+        let n = normalize(original);
+        assert_eq!(n.as_str(), "请密接人员");
+        let s = n.as_str().find("密接").unwrap();
+        let (os, oe) = n.original_span(s, s + "密接".len());
+        assert_eq!(&original[os..oe], "密*接");
+    }
+
+    #[test]
+    fn replaced_contact_maps_to_whole_evasion() {
+        let original = "加ｖｘ好友";
+        let n = normalize(original);
+        let s = n.as_str().find("微信").unwrap();
+        let (os, oe) = n.original_span(s, s + "微信".len());
+        assert_eq!(&original[os..oe], "ｖｘ");
+    }
+
+    #[test]
+    fn normalisation_is_idempotent_on_examples() {
+        for s in [
+            "健 康 碼",
+            "加ｖｘ：abc",
+            "jkm-help。top",
+            "Red  Code!",
+            "阳🔥性 test",
+        ] {
+            let once = normalize(s);
+            assert_eq!(
+                normalize(once.as_str()).as_str(),
+                once.as_str(),
+                "input {s:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Keyword rules: rule authors' TOML files compiled into one Aho-Corasick automaton that runs
+//! over normalised text.
+//!
+//! - [`format`]: the file format as authors write it;
+//! - [`compile`]: validation, lint findings and compilation into a [`RuleSet`];
+//! - [`matcher`]: running a [`RuleSet`] over a [`Normalized`](crate::normalize::Normalized) text.
+
+pub mod compile;
+pub mod format;
+pub mod matcher;
+
+use std::path::Path;
+
+use aho_corasick::AhoCorasick;
+
+pub use compile::Diagnostic;
+pub use format::RuleSource;
+pub use matcher::{FiredRule, KeywordMatch};
+
+use crate::category::Category;
+use crate::error::Result;
+
+/// What a rule does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleAction {
+    /// Adds its weight to the evidence.
+    Score,
+    /// Forces a `block` verdict in its category, whatever the score.
+    Block,
+}
+
+/// A group of keywords: satisfied when any one of them occurs.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub(crate) patterns: Vec<u32>,
+}
+
+/// One compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub category: Category,
+    pub weight: f64,
+    pub action: RuleAction,
+    pub description: String,
+    /// `file:line` where the rule is defined.
+    pub location: String,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) none: Vec<u32>,
+    /// Examples the rule must fire on.
+    pub hit: Vec<String>,
+    /// Examples the rule must not fire on.
+    pub miss: Vec<String>,
+}
+
+/// What a whole-message example expects of the full verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseExpect {
+    /// Detected as fraud: `flag` or `block` with any fraud category.
+    Fraud,
+    /// Not detected as fraud.
+    NotFraud,
+    /// This exact category (for fraud categories, also detected as fraud).
+    Category(Category),
+}
+
+/// A whole-message example embedded in a rule file.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub location: String,
+    pub text: String,
+    pub sender: Option<String>,
+    pub expect: CaseExpect,
+}
+
+/// A compiled, immutable rule set.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    version: String,
+    rules: Vec<Rule>,
+    /// Normalised keywords; the index is the automaton's pattern id.
+    patterns: Vec<String>,
+    /// Per pattern: (starts with an ASCII alphanumeric, ends with one). Such ends only match
+    /// at ASCII word boundaries, so `code` does not fire inside `barcode`.
+    pattern_word_bounded: Vec<(bool, bool)>,
+    /// Per pattern: the rules that use it in a positive group.
+    pattern_rules: Vec<Vec<u32>>,
+    ac: AhoCorasick,
+    cases: Vec<Case>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl RuleSet {
+    /// Loads and compiles a rule directory (VERSION plus `*.toml`).
+    pub fn from_dir(dir: &Path) -> Result<RuleSet> {
+        let (version, sources) = compile::read_dir(dir)?;
+        compile::compile(&version, &sources)
+    }
+
+    /// Compiles rule sources already in memory.
+    pub fn from_sources(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
+        compile::compile(version, sources)
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: u32) -> &Rule {
+        &self.rules[index as usize]
+    }
+
+    pub fn rule_index(&self, id: &str) -> Option<u32> {
+        self.rules.iter().position(|r| r.id == id).map(|i| i as u32)
+    }
+
+    pub fn keyword(&self, pattern: u32) -> &str {
+        &self.patterns[pattern as usize]
+    }
+
+    pub fn keyword_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn cases(&self) -> &[Case] {
+        &self.cases
+    }
+
+    /// Lint findings that do not stop the rule set from compiling.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
