@@ -1,8 +1,12 @@
 //! The command line: one file per subcommand, each thin over the library.
 
+pub mod eval;
 pub mod output;
+pub mod rescore;
 pub mod rules;
 pub mod score;
+pub mod serve;
+pub mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,11 +46,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gRPC daemon.
+    Serve(serve::ServeArgs),
     /// Score one message and explain the verdict.
     Score(score::ScoreArgs),
+    /// Rescore message logs in batch (JSONL, CSV, TSV, gzip).
+    Rescore(rescore::RescoreArgs),
     /// Check a rule set, or run the examples embedded in it.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Precision, recall and false-positive rate on labelled data.
+    Eval(eval::EvalArgs),
+    /// Train the linear model.
+    Train(train::TrainArgs),
 }
 
 /// Where the engine comes from: every command that scores takes these.
@@ -70,8 +82,12 @@ impl EngineArgs {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Score(args) => score::run(args),
+        Command::Rescore(args) => rescore::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(args),
     };
     match result {
         Ok(exit) => exit,
