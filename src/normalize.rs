@@ -88,6 +88,22 @@ pub fn normalize(original: &str) -> Normalized {
 
 /// Like [`normalize`], reusing the buffers of `out` (the hot path of batch scoring).
 pub fn normalize_into(original: &str, out: &mut Normalized) {
+    char_pass(original, out);
+    if replace_contact_evasions(out) {
+        // A replacement can put a CJK word next to separators that the character pass kept
+        // (`微x*v` becomes `微信*v`): run the pass again over the result so that normalising
+        // twice changes nothing, then compose the two offset maps.
+        let first = std::mem::take(out);
+        char_pass(first.as_str(), out);
+        for i in 0..out.starts.len() {
+            out.starts[i] = first.starts[out.starts[i] as usize];
+            out.ends[i] = first.ends[out.ends[i] as usize - 1];
+        }
+    }
+}
+
+/// The per-character steps 1 to 5 of the module docs.
+fn char_pass(original: &str, out: &mut Normalized) {
     out.clear();
     out.text.reserve(original.len());
     out.starts.reserve(original.len());
@@ -127,8 +143,6 @@ pub fn normalize_into(original: &str, out: &mut Normalized) {
     out.text.truncate(trimmed);
     out.starts.truncate(trimmed);
     out.ends.truncate(trimmed);
-
-    replace_contact_evasions(out);
 }
 
 /// Emits (or drops) a run of separators that sits before `next`.
@@ -340,7 +354,8 @@ fn contact_matcher() -> &'static ContactMatcher {
 /// Rewrites contact-channel evasions in place. ASCII forms (`vx`, `wx`) only count when they
 /// are not part of a longer ASCII word, so `wxyz` or `vxworks` stay as they are. The lone `薇`
 /// counts only when followed by a digit or ASCII letter or a colon (a handle follows it).
-fn replace_contact_evasions(out: &mut Normalized) {
+/// Returns whether anything was replaced.
+fn replace_contact_evasions(out: &mut Normalized) -> bool {
     let m = contact_matcher();
     let text = out.text.as_str();
     let mut found = Vec::new();
@@ -366,7 +381,7 @@ fn replace_contact_evasions(out: &mut Normalized) {
         found.push((s, e, mat.pattern().as_usize()));
     }
     if found.is_empty() {
-        return;
+        return false;
     }
     let mut next = Normalized::default();
     next.text.reserve(out.text.len() + 8);
@@ -374,26 +389,14 @@ fn replace_contact_evasions(out: &mut Normalized) {
     for (s, e, p) in found {
         copy_range(out, pos, s, &mut next);
         let (orig_start, orig_end) = out.original_span(s, e);
-        let replacement = CONTACT_EVASIONS[p].1;
-        let cjk = replacement.chars().next().is_some_and(is_cjk);
-        // A CJK replacement takes the spaces around it, as separators next to CJK always go:
-        // this keeps normalisation idempotent.
-        if cjk && next.text.ends_with(' ') {
-            next.text.pop();
-            next.starts.pop();
-            next.ends.pop();
-        }
-        for c in replacement.chars() {
+        for c in CONTACT_EVASIONS[p].1.chars() {
             next.push(c, orig_start, orig_end);
         }
-        pos = if cjk && out.text[e..].starts_with(' ') {
-            e + 1
-        } else {
-            e
-        };
+        pos = e;
     }
     copy_range(out, pos, out.text.len(), &mut next);
     *out = next;
+    true
 }
 
 fn copy_range(from: &Normalized, s: usize, e: usize, to: &mut Normalized) {

@@ -1,0 +1,78 @@
+//! Engine micro-benchmarks over real messages: normalise + rule matching, and the whole
+//! verdict, on one core.
+//!
+//! `cargo bench --bench engine [-- PATH]` (default: ../shared/data/cn_sms_spam_800k_sample/
+//! cn_sms_spam_sample.tsv, `label<TAB>text`). Prints the median of several runs and the counts
+//! found, so a fast wrong answer shows.
+
+use std::time::Instant;
+
+use smishd::normalize::{normalize_into, Normalized};
+use smishd::{Engine, Message};
+
+const RUNS: usize = 7;
+
+fn main() {
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv".into());
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let texts: Vec<&str> = data
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
+        .collect();
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let engine = Engine::new().expect("compiled-in engine");
+    println!(
+        "{} messages, {:.1} MB, mean {} bytes; rule set {} ({} rules, {} keywords); model {}",
+        texts.len(),
+        bytes as f64 / 1e6,
+        bytes / texts.len().max(1),
+        engine.ruleset_version(),
+        engine.rules().rules().len(),
+        engine.rules().keyword_count(),
+        engine.model_version()
+    );
+
+    let mut norm = Normalized::default();
+    bench("normalise", &texts, |t| {
+        normalize_into(t, &mut norm);
+        norm.len()
+    });
+    let mut norm = Normalized::default();
+    bench("normalise + match", &texts, |t| {
+        normalize_into(t, &mut norm);
+        engine.rules().find(&norm).len()
+    });
+    bench("analyse (normalise, match, links)", &texts, |t| {
+        let a = engine.analyze(&Message::new(t));
+        a.fired.len() + a.urls.len()
+    });
+    bench("score (whole verdict)", &texts, |t| {
+        let v = engine.score(&Message::new(t));
+        usize::from(v.is_fraud())
+    });
+}
+
+/// Runs `f` over every text RUNS times; prints the median rate and the checksum of results.
+fn bench(name: &str, texts: &[&str], mut f: impl FnMut(&str) -> usize) {
+    let mut rates = Vec::with_capacity(RUNS);
+    let mut count = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        count = 0;
+        for t in texts {
+            count += f(t);
+        }
+        rates.push(texts.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{name:<36} median {:>10.0} msg/s  (min {:.0}, max {:.0}; {:.2} µs/msg)  count {count}",
+        rates[RUNS / 2],
+        rates[0],
+        rates[RUNS - 1],
+        1e6 / rates[RUNS / 2]
+    );
+}
