@@ -148,9 +148,12 @@ impl<R: Read> Read for Counting<R> {
 const READ_BUFFER: usize = 256 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// An opened input: buffered, decompressed when it was gzip.
+pub type Input = BufReader<Box<dyn Read + Send>>;
+
 /// Opens the input (`None`: standard input), decompressing gzip when the name ends in `.gz` or
 /// the first bytes are the gzip magic. `consumed` counts raw bytes read.
-pub fn open(path: Option<&Path>, consumed: Arc<AtomicU64>) -> io::Result<Box<dyn BufRead + Send>> {
+pub fn open(path: Option<&Path>, consumed: Arc<AtomicU64>) -> io::Result<Input> {
     let (raw, named_gz): (Box<dyn Read + Send>, bool) = match path {
         None => (Box::new(io::stdin()), false),
         Some(p) => (
@@ -181,25 +184,30 @@ pub fn open(path: Option<&Path>, consumed: Arc<AtomicU64>) -> io::Result<Box<dyn
         ));
     }
     let src = io::Cursor::new(head[..n].to_vec()).chain(raw);
-    if magic {
+    let src: Box<dyn Read + Send> = if magic {
         // MultiGzDecoder: `cat a.gz b.gz` and bgzip output are several members in a row.
-        Ok(Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(src),
-        )))
+        Box::new(MultiGzDecoder::new(src))
     } else {
-        Ok(Box::new(BufReader::with_capacity(READ_BUFFER, src)))
-    }
+        Box::new(src)
+    };
+    Ok(BufReader::with_capacity(READ_BUFFER, src))
 }
 
 /// Opens a reader of `format` records over `input`. A CSV/TSV header without a `text` column
 /// is an error (the run cannot be done); an empty input is zero records in every format.
-pub fn reader(input: Box<dyn BufRead + Send>, format: Format) -> io::Result<Box<dyn RecordReader>> {
+///
+/// `streaming` (for a pipe): a chunk also ends when the records already received are used up,
+/// instead of waiting for a full chunk, so each record's verdict comes out as soon as it can
+/// and smishd works line by line behind a pipe.
+pub fn reader(input: Input, format: Format, streaming: bool) -> io::Result<Box<dyn RecordReader>> {
     Ok(match format {
-        Format::Jsonl => Box::new(JsonlReader::new(input, MAX_RECORD_BYTES)),
-        Format::Csv | Format::Tsv => {
-            Box::new(DelimitedReader::new(input, format, MAX_RECORD_BYTES)?)
-        }
+        Format::Jsonl => Box::new(JsonlReader::new(input, MAX_RECORD_BYTES, streaming)),
+        Format::Csv | Format::Tsv => Box::new(DelimitedReader::new(
+            input,
+            format,
+            MAX_RECORD_BYTES,
+            streaming,
+        )?),
     })
 }
 
@@ -261,18 +269,20 @@ fn read_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result
 
 /// JSONL: one record a line. Line numbers count every line, blank ones included.
 pub struct JsonlReader {
-    input: Box<dyn BufRead + Send>,
+    input: Input,
     line: u64,
     cap: usize,
+    streaming: bool,
     last_len: usize,
 }
 
 impl JsonlReader {
-    pub fn new(input: Box<dyn BufRead + Send>, cap: usize) -> JsonlReader {
+    pub fn new(input: Input, cap: usize, streaming: bool) -> JsonlReader {
         JsonlReader {
             input,
             line: 0,
             cap,
+            streaming,
             last_len: 0,
         }
     }
@@ -286,7 +296,7 @@ impl RecordReader for JsonlReader {
         };
         while chunk.items.len() < max_records && chunk.data.len() < max_bytes {
             let start = chunk.data.len();
-            let found = read_capped(&mut *self.input, &mut chunk.data, self.cap)?;
+            let found = read_capped(&mut self.input, &mut chunk.data, self.cap)?;
             if found == Line::Eof {
                 break;
             }
@@ -301,6 +311,9 @@ impl RecordReader for JsonlReader {
                     reason: Reason::TooLong,
                 },
             });
+            if self.streaming && self.input.buffer().is_empty() {
+                break;
+            }
         }
         self.last_len = chunk.data.len();
         Ok((!chunk.items.is_empty()).then_some(chunk))
@@ -320,7 +333,8 @@ pub struct Columns {
 /// Line numbers are physical lines (the header is line 1); a record's number is the line it
 /// starts on.
 pub struct DelimitedReader {
-    input: Box<dyn BufRead + Send>,
+    input: Input,
+    streaming: bool,
     delim: u8,
     /// Physical lines consumed so far.
     line: u64,
@@ -349,9 +363,10 @@ enum State {
 }
 
 impl DelimitedReader {
-    pub fn new(input: Box<dyn BufRead + Send>, format: Format, cap: usize) -> io::Result<Self> {
+    pub fn new(input: Input, format: Format, cap: usize, streaming: bool) -> io::Result<Self> {
         let mut r = DelimitedReader {
             input,
+            streaming,
             delim: format.delimiter(),
             line: 0,
             cap,
@@ -555,8 +570,170 @@ impl RecordReader for DelimitedReader {
                     sender: cols.sender.and_then(|i| self.fields.get(i).copied()),
                 },
             });
+            if self.streaming && self.input.buffer().is_empty() {
+                break;
+            }
         }
         self.last_len = chunk.data.len();
         Ok((!chunk.items.is_empty()).then_some(chunk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An input over `bytes` with a tiny buffer, so records straddle buffer refills.
+    fn input(bytes: &[u8], buffer: usize) -> Input {
+        BufReader::with_capacity(buffer, Box::new(io::Cursor::new(bytes.to_vec())))
+    }
+
+    /// Every record of `r` as (line, text or reason), text lossily decoded.
+    fn records(mut r: Box<dyn RecordReader>) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        while let Some(c) = r.next_chunk(3, 1 << 20).unwrap() {
+            for item in &c.items {
+                out.push(match *item {
+                    Item::Line { line, bytes } => {
+                        (line, String::from_utf8_lossy(c.get(bytes)).into_owned())
+                    }
+                    Item::Fields { line, text, id, .. } => {
+                        let get = |s: Option<Span>| {
+                            s.map_or("-".into(), |s| {
+                                String::from_utf8_lossy(c.get(s)).into_owned()
+                            })
+                        };
+                        (line, format!("{}|{}", get(id), get(text)))
+                    }
+                    Item::Reject { line, reason } => (line, format!("!{}", reason.as_str())),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn jsonl_lines_are_capped_and_crlf_stripped() {
+        let data = b"one\r\n\ntwo\n0123456789abcdef\r\nthree\r\n\r\nlast";
+        for buffer in [1, 2, 3, 7, 64] {
+            let r = Box::new(JsonlReader::new(input(data, buffer), 10, false));
+            let got = records(r);
+            let want: Vec<(u64, String)> = vec![
+                (1, "one".into()),
+                (2, "".into()),
+                (3, "two".into()),
+                (4, "!record over the size limit".into()),
+                (5, "three".into()),
+                (6, "".into()),
+                (7, "last".into()),
+            ];
+            assert_eq!(got, want, "buffer {buffer}");
+        }
+        // Exactly at the cap, with and without CR.
+        let r = Box::new(JsonlReader::new(
+            input(b"0123456789\r\n0123456789\n", 4),
+            10,
+            false,
+        ));
+        assert_eq!(
+            records(r),
+            vec![(1, "0123456789".into()), (2, "0123456789".into())]
+        );
+    }
+
+    #[test]
+    fn csv_quoting_line_numbers_and_rejects() {
+        let data = "\u{feff}id,Text,sender\r\n\
+            1,\"a, b\",x\r\n\
+            2,\"say \"\"hi\"\"\",y\n\
+            3,\"two\nlines\",z\n\
+            \n\
+            4,plain \"quote\" inside\n\
+            5\n\
+            6,\"unterminated";
+        for buffer in [1, 5, 4096] {
+            let r = DelimitedReader::new(input(data.as_bytes(), buffer), Format::Csv, 1000, false)
+                .unwrap();
+            assert_eq!(
+                r.columns(),
+                Some(Columns {
+                    text: 1,
+                    id: Some(0),
+                    sender: Some(2)
+                })
+            );
+            let got = records(Box::new(r));
+            let want: Vec<(u64, String)> = vec![
+                (2, "1|a, b".into()),
+                (3, "2|say \"hi\"".into()),
+                (4, "3|two\nlines".into()),
+                (6, "!empty line".into()),
+                (7, "4|plain \"quote\" inside".into()),
+                (8, "5|-".into()),
+                (9, "!unterminated quoted field".into()),
+            ];
+            assert_eq!(got, want, "buffer {buffer}");
+        }
+    }
+
+    #[test]
+    fn tsv_and_an_over_long_quoted_record() {
+        let long = "x".repeat(50);
+        let data = format!("text\tid\n\"tab\there\"\t1\n\"{long}\n{long}\"\t2\nok\t3\n");
+        let r = DelimitedReader::new(input(data.as_bytes(), 8), Format::Tsv, 40, false).unwrap();
+        assert_eq!(
+            records(Box::new(r)),
+            vec![
+                (2, "1|tab\there".into()),
+                (3, "!record over the size limit".into()),
+                (5, "3|ok".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn header_without_text_is_an_error_and_empty_input_is_no_records() {
+        let err = DelimitedReader::new(input(b"id,body\n1,x\n", 64), Format::Csv, 100, false)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("no `text` column"), "{err}");
+        let r = DelimitedReader::new(input(b"", 64), Format::Csv, 100, false).unwrap();
+        assert!(records(Box::new(r)).is_empty());
+    }
+
+    #[test]
+    fn format_from_extension() {
+        for (name, f) in [
+            ("a.jsonl", Format::Jsonl),
+            ("a.JSONL.gz", Format::Jsonl),
+            ("a.csv", Format::Csv),
+            ("dir.csv/a.csv.gz", Format::Csv),
+            ("a.tsv.gz", Format::Tsv),
+            ("a.log", Format::Jsonl),
+            ("a", Format::Jsonl),
+        ] {
+            assert_eq!(Format::from_path(Path::new(name)), f, "{name}");
+        }
+    }
+
+    #[test]
+    fn gzip_is_found_by_magic_and_a_fake_gz_name_is_refused() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(b"{\"text\":\"a\"}\n").unwrap();
+        let gz = gz.finish().unwrap();
+        let hidden = dir.path().join("plain-name.jsonl");
+        std::fs::write(&hidden, &gz).unwrap();
+        let mut s = String::new();
+        open(Some(&hidden), Arc::default())
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "{\"text\":\"a\"}\n");
+        let fake = dir.path().join("fake.jsonl.gz");
+        std::fs::write(&fake, b"{\"text\":\"a\"}\n").unwrap();
+        assert!(open(Some(&fake), Arc::default()).is_err());
     }
 }

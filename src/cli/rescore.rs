@@ -109,7 +109,7 @@ pub fn run(args: RescoreArgs) -> anyhow::Result<Exit> {
     let input_path = (!stdin).then_some(args.input.as_path());
     let input = read::open(input_path, consumed.clone())
         .with_context(|| format!("cannot read the input {}", args.input.display()))?;
-    let reader = read::reader(input, format)
+    let reader = read::reader(input, format, stdin)
         .with_context(|| format!("cannot read the input {}", args.input.display()))?;
 
     let out = Sink::create(&args.output)
