@@ -6,7 +6,10 @@ use smishd::rules::{RuleSet, RuleSource};
 fn set(files: &[(&str, &str)]) -> smishd::Result<RuleSet> {
     let sources: Vec<RuleSource> = files
         .iter()
-        .map(|(n, c)| RuleSource { name: n.to_string(), content: c.to_string() })
+        .map(|(n, c)| RuleSource {
+            name: n.to_string(),
+            content: c.to_string(),
+        })
         .collect();
     RuleSet::from_sources("test-1", &sources)
 }
@@ -69,20 +72,43 @@ macro_rules! t {
             assert_eq!(fired_ids, want_ids, "fired rules for {text:?}: {got:?}");
             for (id, span) in expected {
                 let spans = &got.iter().find(|(g, _)| g == id).unwrap().1;
-                assert!(spans.iter().any(|s| s == span), "{id}: {span:?} not in {spans:?}");
+                assert!(
+                    spans.iter().any(|s| s == span),
+                    "{id}: {span:?} not in {spans:?}"
+                );
             }
         }
     };
 }
 
-t!(all_groups_fire, "你已成为密接人员，将被赋红码", &[("RED_CODE", "密接"), ("RED_CODE", "红码")]);
+t!(
+    all_groups_fire,
+    "你已成为密接人员，将被赋红码",
+    &[("RED_CODE", "密接"), ("RED_CODE", "红码")]
+);
 t!(one_group_missing, "你已成为密接人员", &[]);
-t!(obfuscated_spans_cover_the_separators, "你是密 * 接，健康碼变紅碼", &[("RED_CODE", "密 * 接"), ("RED_CODE", "紅碼")]);
-t!(none_keyword_vetoes, "谨防自称密接赋红码的诈骗", &[("WARNING", "谨防")]);
+t!(
+    obfuscated_spans_cover_the_separators,
+    "你是密 * 接，健康碼变紅碼",
+    &[("RED_CODE", "密 * 接"), ("RED_CODE", "紅碼")]
+);
+t!(
+    none_keyword_vetoes,
+    "谨防自称密接赋红码的诈骗",
+    &[("WARNING", "谨防")]
+);
 t!(any_group, "请提供验证码", &[("ANY_CODE", "验证码")]);
-t!(ascii_keyword_at_word_boundary, "Send the Verification Code now", &[("ANY_CODE", "Verification Code")]);
+t!(
+    ascii_keyword_at_word_boundary,
+    "Send the Verification Code now",
+    &[("ANY_CODE", "Verification Code")]
+);
 t!(ascii_keyword_not_inside_word, "preverification codes", &[]);
-t!(full_width_ascii_keyword, "ｄｏ ｎｏｔ ｃｌｉｃｋ", &[("WARNING", "ｄｏ ｎｏｔ ｃｌｉｃｋ")]);
+t!(
+    full_width_ascii_keyword,
+    "ｄｏ ｎｏｔ ｃｌｉｃｋ",
+    &[("WARNING", "ｄｏ ｎｏｔ ｃｌｉｃｋ")]
+);
 t!(nothing_in_plain_text, "今天天气不错", &[]);
 
 #[test]
@@ -90,9 +116,17 @@ fn every_error_of_every_file_is_reported_with_file_and_line() {
     let a = "[[rule]]\nid = \"lower_case\"\ncategory = \"generic_fraud\"\nweight = 1.0\ndescription = \"x\"\nany = [\"a\"]\n";
     let b = "\n\n[[rule]]\nid = \"NO_KEYWORDS\"\ncategory = \"nope\"\ndescription = \"\"\n";
     let c = "[[rule]\nbroken";
-    let err = set(&[("a.toml", a), ("b.toml", b), ("c.toml", c)]).unwrap_err().to_string();
-    assert!(err.contains("a.toml:1") && err.contains("SCREAMING_SNAKE"), "{err}");
-    assert!(err.contains("b.toml:3") && err.contains("unknown category \"nope\""), "{err}");
+    let err = set(&[("a.toml", a), ("b.toml", b), ("c.toml", c)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a.toml:1") && err.contains("SCREAMING_SNAKE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.toml:3") && err.contains("unknown category \"nope\""),
+        "{err}"
+    );
     assert!(err.contains("no keywords"), "{err}");
     assert!(err.contains("neither a weight nor an action"), "{err}");
     assert!(err.contains("description is empty"), "{err}");
@@ -102,8 +136,13 @@ fn every_error_of_every_file_is_reported_with_file_and_line() {
 #[test]
 fn duplicate_rule_ids_across_files_are_an_error() {
     let r = "[[rule]]\nid = \"SAME\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\"促销\"]\n";
-    let err = set(&[("a.toml", r), ("b.toml", r)]).unwrap_err().to_string();
-    assert!(err.contains("duplicate rule id") && err.contains("a.toml:1"), "{err}");
+    let err = set(&[("a.toml", r), ("b.toml", r)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("duplicate rule id") && err.contains("a.toml:1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -118,8 +157,15 @@ fn lint_finds_duplicate_and_shadowed_keywords() {
     let r = "[[rule]]\nid = \"X\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\"促销\", \"促銷\", \"促销活动\"]\nhit = [\"促销\"]\n";
     let rules = set(&[("a.toml", r)]).unwrap();
     let w: Vec<String> = rules.warnings().iter().map(|d| d.to_string()).collect();
-    assert!(w.iter().any(|m| m.contains("duplicate keyword \"促销\"")), "{w:?}");
-    assert!(w.iter().any(|m| m.contains("\"促销活动\" in `any` is shadowed by \"促销\"")), "{w:?}");
+    assert!(
+        w.iter().any(|m| m.contains("duplicate keyword \"促销\"")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|m| m.contains("\"促销活动\" in `any` is shadowed by \"促销\"")),
+        "{w:?}"
+    );
 }
 
 #[test]

@@ -4,5 +4,6 @@
 mod common;
 
 mod cli;
+mod fixtures;
 mod properties;
 mod rules;
