@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod fixtures;
 mod properties;
 mod rescore;
 mod rules;
