@@ -2,7 +2,8 @@
 //! `smishd rescore` on a million JSONL records, JSONL out, release build.
 //!
 //! ```text
-//! cargo bench --bench rescore [-- --records N] [--runs R] [--threads T] [--data DIR] [--keep]
+//! cargo bench --bench rescore [-- --records N] [--runs R] [--threads T] [--data DIR]
+//!                                  [--rules DIR] [--model FILE] [--keep]
 //! ```
 //!
 //! Builds N records (default 1,000,000) from DIR/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv
@@ -11,7 +12,11 @@
 //! /tmp (never in the repository). Then runs the real binary R times (default 5) under
 //! `/usr/bin/time -v` with `--threads T` (default 2, the target machine's cores) and prints the
 //! median wall-clock rate and peak RSS. Every run must exit 0 and write exactly N lines, so a
-//! fast wrong answer fails.
+//! fast wrong answer fails. `--rules`/`--model` are passed to smishd (default: compiled in).
+//!
+//! On a shared machine the wall-clock rate depends on what else runs, so each run also prints
+//! the CPU time it used (user + system) and the rate that CPU time would give on `T` otherwise
+//! idle cores, `N / ((user + sys) / T)`: an estimate, labelled as one.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -30,6 +35,13 @@ fn main() {
     let runs: usize = opt("--runs").map_or(5, |s| s.parse().expect("--runs R"));
     let threads: usize = opt("--threads").map_or(2, |s| s.parse().expect("--threads T"));
     let keep = args.iter().any(|a| a == "--keep");
+    let mut engine_args = Vec::new();
+    for flag in ["--rules", "--model"] {
+        if let Some(v) = opt(flag) {
+            engine_args.push(flag.to_string());
+            engine_args.push(v);
+        }
+    }
     let data = opt("--data").map(PathBuf::from).unwrap_or_else(|| {
         ["../shared/data", "../../shared/data"]
             .iter()
@@ -52,6 +64,7 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_smishd");
     let mut rates = Vec::new();
     let mut rss_mb = Vec::new();
+    let mut cpu_rates = Vec::new();
     for run in 1..=runs {
         let o = Command::new("/usr/bin/time")
             .arg("-v")
@@ -60,6 +73,7 @@ fn main() {
             .arg(&input)
             .arg("--output")
             .arg(&output)
+            .args(&engine_args)
             .output()
             .expect("run /usr/bin/time -v smishd rescore");
         let err = String::from_utf8_lossy(&o.stderr);
@@ -67,6 +81,10 @@ fn main() {
         let wall = field(&err, "Elapsed (wall clock) time").map(parse_clock);
         let rss = field(&err, "Maximum resident set size (kbytes)")
             .and_then(|s| s.trim().parse::<f64>().ok());
+        let cpu: f64 = ["User time (seconds)", "System time (seconds)"]
+            .iter()
+            .filter_map(|f| field(&err, f).and_then(|s| s.trim().parse::<f64>().ok()))
+            .sum();
         let (Some(wall), Some(rss)) = (wall, rss) else {
             panic!("no timing in /usr/bin/time output: {err}")
         };
@@ -77,17 +95,25 @@ fn main() {
             .find(|l| l.starts_with("smishd: read"))
             .unwrap_or("");
         let rate = records as f64 / wall;
+        let cpu_rate = records as f64 / (cpu / threads as f64).max(1e-9);
         println!(
-            "run {run}: {wall:.2} s wall, {rate:.0} records/s, peak RSS {:.1} MB  [{summary}]",
+            "run {run}: {wall:.2} s wall, {rate:.0} records/s, peak RSS {:.1} MB, CPU {cpu:.2} s \
+             (est. {cpu_rate:.0} records/s on {threads} idle cores)  [{summary}]",
             rss / 1024.0
         );
         rates.push(rate);
+        cpu_rates.push(cpu_rate);
         rss_mb.push(rss / 1024.0);
     }
     println!(
-        "median: {:.0} records/s, peak RSS {:.1} MB (whole process, JSONL in and out)",
+        "median: {:.0} records/s wall, peak RSS {:.1} MB (whole process, JSONL in and out); \
+         CPU-time estimate on {threads} idle cores {:.0} records/s; load average {}",
         median(&mut rates),
-        median(&mut rss_mb)
+        median(&mut rss_mb),
+        median(&mut cpu_rates),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     if !keep {
         let _ = std::fs::remove_file(&output);

@@ -6,11 +6,11 @@
 //! ```
 //!
 //! The reader cuts the input into chunks (at most [`RESCORE_CHUNK_RECORDS`] records or
-//! [`RESCORE_CHUNK_BYTES`] bytes). Chunks are scored one after another, each split into pieces
-//! that the pool scores in parallel and collects in order, so output order is input order
-//! without any reordering buffer. Both queues hold [`RESCORE_QUEUE_CHUNKS`] chunks, so at most
-//! about seven chunks exist at once whatever the input size: memory is bounded by the chunk
-//! size, not the file size.
+//! [`RESCORE_CHUNK_BYTES`] bytes). Each chunk is a pool task that splits it into pieces, scores
+//! them in parallel and collects them in order; the writer takes the chunks' results in input
+//! order, so output order is input order without a reordering buffer. Both queues hold
+//! [`RESCORE_QUEUE_CHUNKS`] chunks, so only a handful of chunks exist at once whatever the
+//! input size: memory is bounded by the chunk size, not the file size.
 //!
 //! Each record is either scored (one output line) or rejected (one rejects line with its line
 //! number and reason), never both and never neither, so read = scored + rejected.
@@ -172,11 +172,15 @@ pub fn run(
         })
         .map_err(RunError::Read)?;
 
-    let (piece_tx, piece_rx) = sync_channel::<Vec<Piece>>(opts.queue_chunks);
+    // The writer receives, in input order, one receiver per chunk, and waits on each for that
+    // chunk's scored pieces. Chunks are scored as pool tasks, so the pool moves on to the next
+    // chunk while the last pieces of one finish (no idle core at chunk ends), and the order
+    // still comes out right. The queue bounds the chunks in flight.
+    let (order_tx, order_rx) = sync_channel::<Receiver<Vec<Piece>>>(opts.queue_chunks);
     let writer_progress = progress.clone();
     let writer = thread::Builder::new()
         .name("smishd-write".into())
-        .spawn(move || write_pieces(piece_rx, out, rejects, writer_progress, start))
+        .spawn(move || write_pieces(order_rx, out, rejects, writer_progress, start))
         .map_err(RunError::Write)?;
 
     let ctx = Ctx {
@@ -184,27 +188,33 @@ pub fn run(
         redact: opts.redact,
     };
     let mut read_error = None;
-    for msg in chunk_rx.iter() {
-        let chunk = match msg {
-            Ok(c) => c,
-            Err(e) => {
-                read_error = Some(e);
+    pool.in_place_scope(|scope| {
+        for msg in chunk_rx.iter() {
+            let chunk = match msg {
+                Ok(c) => c,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            };
+            let (tx, rx) = sync_channel(1);
+            if order_tx.send(rx).is_err() {
+                // The writer failed; its error is reported below.
                 break;
             }
-        };
-        let pieces: Vec<Piece> = pool.install(|| {
-            chunk
-                .items
-                .par_chunks(PIECE_RECORDS)
-                .map(|items| ctx.score_piece(&chunk, items))
-                .collect()
-        });
-        if piece_tx.send(pieces).is_err() {
-            // The writer failed; its error is reported below.
-            break;
+            let ctx = &ctx;
+            scope.spawn(move |_| {
+                let pieces: Vec<Piece> = chunk
+                    .items
+                    .par_chunks(PIECE_RECORDS)
+                    .map(|items| ctx.score_piece(&chunk, items))
+                    .collect();
+                // Fails only when the writer has failed, which is reported below.
+                let _ = tx.send(pieces);
+            });
         }
-    }
-    drop(piece_tx);
+        drop(order_tx);
+    });
     drop(chunk_rx);
     let written = writer.join().expect("the writer thread does not panic");
     if let Some(e) = read_error {
@@ -238,7 +248,7 @@ struct Written {
 }
 
 fn write_pieces(
-    rx: Receiver<Vec<Piece>>,
+    order: Receiver<Receiver<Vec<Piece>>>,
     mut out: Sink,
     mut rejects: Option<Sink>,
     progress: Progress,
@@ -249,7 +259,11 @@ fn write_pieces(
         ..Summary::default()
     };
     let mut listed = 0;
-    for pieces in rx {
+    for rx in order {
+        let Ok(pieces) = rx.recv() else {
+            // The chunk was never scored: the run is failing for another reason.
+            break;
+        };
         for p in &pieces {
             out.write_all(&p.out).map_err(RunError::Write)?;
             match &mut rejects {
