@@ -151,7 +151,9 @@ pub fn run(
         .map_err(|e| RunError::Read(io::Error::other(e)))?;
 
     let (chunk_tx, chunk_rx) = sync_channel::<io::Result<Chunk>>(opts.queue_chunks);
-    let (max_records, max_bytes) = (opts.chunk_records.max(1), opts.chunk_bytes.max(1));
+    // Spans into a chunk are u32: keep chunks far below 4 GiB whatever the options say.
+    let max_records = opts.chunk_records.max(1);
+    let max_bytes = opts.chunk_bytes.clamp(1, 1 << 30);
     // Detached on purpose when the run fails: it may be blocked reading a pipe that never
     // closes, and the process is about to end anyway.
     let reader_thread = thread::Builder::new()

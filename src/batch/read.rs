@@ -147,6 +147,7 @@ impl<R: Read> Read for Counting<R> {
 
 const READ_BUFFER: usize = 256 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// An opened input: buffered, decompressed when it was gzip.
 pub type Input = BufReader<Box<dyn Read + Send>>;
@@ -301,6 +302,12 @@ impl RecordReader for JsonlReader {
                 break;
             }
             self.line += 1;
+            // A byte order mark some editors put at the start of a file is not part of it.
+            let start = if self.line == 1 && chunk.data[start..].starts_with(UTF8_BOM) {
+                start + UTF8_BOM.len()
+            } else {
+                start
+            };
             chunk.items.push(match found {
                 Line::Fits => Item::Line {
                     line: self.line,
@@ -629,6 +636,13 @@ mod tests {
             ];
             assert_eq!(got, want, "buffer {buffer}");
         }
+        // A byte order mark is dropped from the first line only.
+        let r = Box::new(JsonlReader::new(
+            input(b"\xef\xbb\xbfa\n\xef\xbb\xbfb", 2),
+            10,
+            false,
+        ));
+        assert_eq!(records(r), vec![(1, "a".into()), (2, "\u{feff}b".into())]);
         // Exactly at the cap, with and without CR.
         let r = Box::new(JsonlReader::new(
             input(b"0123456789\r\n0123456789\n", 4),
