@@ -46,11 +46,10 @@ pub const HOW_REASONS: [(u8, &str); 4] = [
 ];
 
 /// Suffixes that are real TLDs but far more often file extensions: a link ending in one needs
-/// a scheme or `www.` (`setup.zip`, `clip.mov`, `main.py`, `README.md`).
-const FILE_EXTENSION_SUFFIXES: &[&str] = &[
-    "zip", "mov", "py", "md", "rs", "sh", "ps", "so", "pm", "pl", "cc", "ai", "js", "css", "gz",
-    "doc", "exe", "txt",
-];
+/// a scheme or `www.` (`setup.zip`, `clip.mov`, `main.py`, `README.md`). `.cc`, `.pl` and
+/// `.ai` are left out on purpose: as TLDs they are common in these scams, as file names rare
+/// in an SMS.
+const FILE_EXTENSION_SUFFIXES: &[&str] = &["zip", "mov", "py", "md", "rs", "sh", "ps", "so", "pm"];
 
 /// One link found in a message, before it is judged.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,25 +70,29 @@ pub struct Candidate {
 #[inline]
 pub fn may_contain_link(text: &str) -> bool {
     let b = text.as_bytes();
+    // The last character was an ASCII or full-width letter or digit / a CJK character (an
+    // IDN label such as `例子.中国` ends in one).
     let mut prev_alnum = false;
+    let mut prev_cjk = false;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
             match c {
-                b'.' if prev_alnum => return true,
+                b'.' if prev_alnum || prev_cjk => return true,
                 b':' if b[i + 1..].starts_with(b"//") => return true,
                 // ` dot `, `[.]`, `(.)`, `[dot]`, spaces before a dot: all start after an
                 // alphanumeric and are rare enough to hand to the full scan.
                 b' ' | b'[' | b'(' | b'{' if prev_alnum && i + 1 < b.len() => {
                     let n = b[i + 1];
-                    if n == b'.' || n == b'd' || n == b'D' {
+                    if n == b'.' || n == b'd' || n == b'D' || dot_form_at(b, i + 1) {
                         return true;
                     }
                 }
                 _ => {}
             }
             prev_alnum = c.is_ascii_alphanumeric();
+            prev_cjk = false;
             i += 1;
             continue;
         }
@@ -97,23 +100,31 @@ pub fn may_contain_link(text: &str) -> bool {
         // lookalike dots (and 点) count as dots.
         let len = utf8_len(c);
         let ch = &b[i..(i + len).min(b.len())];
-        let is_dot = matches!(
-            ch,
+        if prev_alnum && dot_form_at(b, i) {
+            return true;
+        }
+        prev_alnum = is_fullwidth_alnum(ch);
+        prev_cjk = len >= 3 && !prev_alnum;
+        i += len;
+    }
+    false
+}
+
+/// A lookalike dot (or 点) starts at byte `i`.
+#[inline]
+fn dot_form_at(b: &[u8], i: usize) -> bool {
+    matches!(
+        b.get(i..i + 3),
+        Some(
             [0xE3, 0x80, 0x82]          // 。
                 | [0xEF, 0xBD, 0xA1]    // ｡
                 | [0xEF, 0xBC, 0x8E]    // ．
                 | [0xE2, 0x80, 0xA4]    // ․
-                | [0xE7, 0x82, 0xB9] // 点
+                | [0xE7, 0x82, 0xB9]    // 点
                 | [0xEF, 0xB8, 0x92]    // ︒
                 | [0xEF, 0xB9, 0x92] // ﹒
-        );
-        if is_dot && prev_alnum {
-            return true;
-        }
-        prev_alnum = is_fullwidth_alnum(ch);
-        i += len;
-    }
-    false
+        )
+    )
 }
 
 #[inline]
@@ -687,7 +698,21 @@ fn without_scheme(sc: &Scanner<'_>, dot: usize, floor: usize) -> Attempt {
         // Part of a path or of something that is not a link written on its own.
         return Attempt::Skip(he);
     }
-    if !host_counts_without_scheme(sc, host) {
+    // `www.gov.cn@evil.top`: the userinfo trick written without a scheme; the host is the
+    // one after `@`. Any other `name.name@host` is an e-mail address.
+    let mut he = he;
+    if s[he..].starts_with('@') {
+        if start != hs || !starts_with_ci(host, "www.") {
+            return Attempt::Skip(he + 1);
+        }
+        let Some(he2) = sc.host_end(he + 1, false) else {
+            return Attempt::Skip(he + 1);
+        };
+        if !host_counts_without_scheme(sc, &s[he + 1..he2]) {
+            return Attempt::Skip(he2);
+        }
+        he = he2;
+    } else if !host_counts_without_scheme(sc, host) {
         return Attempt::Skip(he);
     }
     let end = sc.rest_end(he);
