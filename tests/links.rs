@@ -341,6 +341,27 @@ mod extraction {
         &[("аpple.com", "xn--pple-43d.com")]
     );
     x!(
+        cjk_sentence_before_dot,
+        "本公司主营银行抵押贷款.信用贷款.公司",
+        &[]
+    );
+    x!(cjk_word_ascii_tld, "研究生.MBA", &[]);
+    x!(
+        cjk_sentence_then_host,
+        "小吃.烧烤瓶宜到狗虾yepu.example.cc",
+        &[("yepu.example.cc", "yepu.example.cc")]
+    );
+    x!(
+        cjk_then_full_stop_then_host,
+        "质量有保障。www.example.cn",
+        &[("www.example.cn", "www.example.cn")]
+    );
+    x!(
+        cjk_full_stop_glued_host,
+        "黄冠。abcdef.cc",
+        &[("abcdef.cc", "abcdef.cc")]
+    );
+    x!(
         idn_sentence_stop_not_label,
         "登录abc.cn。中国移动提醒您",
         &[("abc.cn", "abc.cn")]

@@ -66,48 +66,54 @@ pub struct Candidate {
     pub how: u8,
 }
 
-/// The cheap test in front of everything: could this text hold a link at all?
+/// Bytes worth a second look in [`may_contain_link`]: `.`, `:`, the starts of defanged forms
+/// (space, brackets) and the lead bytes of the lookalike dots and `点` (E2, E3, E7, EF).
+static INTERESTING: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'.' as usize] = true;
+    t[b':' as usize] = true;
+    t[b' ' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b'(' as usize] = true;
+    t[b'{' as usize] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xE7] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// The cheap test in front of everything: could this text hold a link at all? One pass over
+/// the bytes with a table lookup each; only the interesting bytes look at their neighbours.
 #[inline]
 pub fn may_contain_link(text: &str) -> bool {
     let b = text.as_bytes();
-    // The last character was an ASCII or full-width letter or digit / a CJK character (an
-    // IDN label such as `例子.中国` ends in one).
-    let mut prev_alnum = false;
-    let mut prev_cjk = false;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c < 0x80 {
-            match c {
-                b'.' if prev_alnum || prev_cjk => return true,
-                b':' if b[i + 1..].starts_with(b"//") => return true,
-                // ` dot `, `[.]`, `(.)`, `[dot]`, spaces before a dot: all start after an
-                // alphanumeric and are rare enough to hand to the full scan.
-                b' ' | b'[' | b'(' | b'{' if prev_alnum && i + 1 < b.len() => {
-                    let n = b[i + 1];
-                    if n == b'.' || n == b'd' || n == b'D' || dot_form_at(b, i + 1) {
-                        return true;
-                    }
-                }
-                _ => {}
-            }
-            prev_alnum = c.is_ascii_alphanumeric();
-            prev_cjk = false;
-            i += 1;
+    for (i, &c) in b.iter().enumerate() {
+        if !INTERESTING[c as usize] {
             continue;
         }
-        // A multi-byte character: full-width alphanumerics count as alphanumerics, and the
-        // lookalike dots (and 点) count as dots.
-        let len = utf8_len(c);
-        let ch = &b[i..(i + len).min(b.len())];
-        if prev_alnum && dot_form_at(b, i) {
+        let hit = match c {
+            // After an alphanumeric, or after a CJK character (an IDN label: `例子.中国`).
+            b'.' => prev_alnum(b, i) || (i >= 3 && b[i - 3] >= 0xE0 && b[i - 1] >= 0x80),
+            b':' => b[i + 1..].starts_with(b"//"),
+            // ` dot `, `[.]`, `(.)`, `[dot]`, white space before a dot.
+            _ if c < 0x80 => {
+                prev_alnum(b, i)
+                    && (matches!(b.get(i + 1), Some(b'.' | b'd' | b'D')) || dot_form_at(b, i + 1))
+            }
+            _ => prev_alnum(b, i) && dot_form_at(b, i),
+        };
+        if hit {
             return true;
         }
-        prev_alnum = is_fullwidth_alnum(ch);
-        prev_cjk = len >= 3 && !prev_alnum;
-        i += len;
     }
     false
+}
+
+/// The character before byte `i` is an ASCII or full-width letter or digit.
+#[inline]
+fn prev_alnum(b: &[u8], i: usize) -> bool {
+    (i >= 1 && b[i - 1].is_ascii_alphanumeric()) || (i >= 3 && is_fullwidth_alnum(&b[i - 3..i]))
 }
 
 /// A lookalike dot (or 点) starts at byte `i`.
@@ -125,16 +131,6 @@ fn dot_form_at(b: &[u8], i: usize) -> bool {
                 | [0xEF, 0xB9, 0x92] // ﹒
         )
     )
-}
-
-#[inline]
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF7 => 4,
-        _ => 1,
-    }
 }
 
 #[inline]
@@ -414,8 +410,11 @@ impl Scanner<'_> {
                 Some(j)
             }
             Cls::Cjk => {
-                // An IDN label: it must start at a word boundary (start, white space,
-                // punctuation), not in the middle of a Chinese sentence run.
+                // An IDN label joins only through a real dot: `。` after Chinese text ends a
+                // sentence.
+                if self.f.how[dot] & IDEOGRAPHIC_DOT != 0 {
+                    return None;
+                }
                 let mut n = 0;
                 while j > floor {
                     let c = prev_char(s, j).unwrap_or_default();
@@ -427,6 +426,10 @@ impl Scanner<'_> {
                     if n > MAX_LABEL_CHARS {
                         return None;
                     }
+                }
+                // The tail of a longer dotted run of Chinese text is not a host either.
+                if prev_char(s, j) == Some('.') {
+                    return None;
                 }
                 Some(j)
             }
@@ -713,7 +716,10 @@ fn without_scheme(sc: &Scanner<'_>, dot: usize, floor: usize) -> Attempt {
         }
         he = he2;
     } else if !host_counts_without_scheme(sc, host) {
-        return Attempt::Skip(he);
+        // A host that opened with CJK text may hold a real ASCII host further on
+        // (`小吃.烧烤yepu.zmeng.cc`): look again from the next dot.
+        let resume = if cjk_start { dot + 1 } else { he };
+        return Attempt::Skip(resume);
     }
     let end = sc.rest_end(he);
     let url = format!("http://{}", &s[start..end]);
@@ -735,9 +741,24 @@ impl Scanner<'_> {
     }
 }
 
+/// Longest CJK label read without a scheme: Chinese sentences glued to a dot are not labels.
+const MAX_CJK_LABEL_CHARS: usize = 8;
+
 /// The test a host written without a scheme must pass (module docs).
 fn host_counts_without_scheme(sc: &Scanner<'_>, host: &str) -> bool {
     let labels: Vec<&str> = host.split('.').collect();
+    // CJK labels without a scheme: only under a CJK top-level label (`例子.中国`, not
+    // `研究生.MBA`), and short.
+    let has_cjk = |l: &str| l.chars().any(is_cjk);
+    if labels.iter().any(|l| has_cjk(l)) {
+        let tld_cjk = labels.last().is_some_and(|l| has_cjk(l));
+        let short = labels
+            .iter()
+            .all(|l| l.chars().count() <= MAX_CJK_LABEL_CHARS);
+        if !tld_cjk || !short {
+            return false;
+        }
+    }
     if labels.iter().all(|l| l.bytes().all(|c| c.is_ascii_digit())) {
         return labels.len() == 4
             && labels

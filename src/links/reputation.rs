@@ -80,12 +80,23 @@ impl DomainSet {
     /// Parses a list: one name a line, the first white-space-separated field; `#` comments.
     /// Names that are not domain names (no letter or digit) are an error naming the line.
     pub fn parse(text: &str, name: &str) -> Result<DomainSet> {
-        let mut hashes = Vec::with_capacity(text.len() / 16);
+        let mut hashes = Vec::with_capacity(text.len() / 20 + 1);
         for (n, line) in text.lines().enumerate() {
-            let field = line.split('#').next().unwrap_or("");
-            let Some(field) = field.split_whitespace().next() else {
-                continue;
+            let field = match line.find(['#', ' ', '\t']) {
+                Some(i) if line.as_bytes()[i] == b'#' => &line[..i],
+                Some(_) => line.split_whitespace().next().unwrap_or(""),
+                None => line,
             };
+            let field = field.trim();
+            if field.is_empty() {
+                continue;
+            }
+            // The common case, a plain ASCII name: hashed as it is read, no allocation.
+            let bare = field.trim_end_matches('.');
+            if bare.is_ascii() && bare.bytes().any(|c| c.is_ascii_alphanumeric()) {
+                hashes.push(hash_lower(bare.as_bytes()));
+                continue;
+            }
             let Some(canon) = canonical_name(field) else {
                 return Err(Error::new(
                     ErrorKind::Data,
@@ -170,9 +181,15 @@ pub fn canonical_name(s: &str) -> Option<String> {
 /// FNV-1a over the bytes, then a SplitMix64 finaliser so that the high bits are well mixed.
 #[inline]
 fn hash_name(s: &str) -> u64 {
+    hash_lower(s.as_bytes())
+}
+
+/// [`hash_name`] of the ASCII-lower-cased bytes.
+#[inline]
+fn hash_lower(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= u64::from(b);
+    for &b in bytes {
+        h ^= u64::from(b.to_ascii_lowercase());
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h ^= h >> 30;
