@@ -914,7 +914,12 @@ mod loading {
         assert_eq!(set.len(), 200_000);
         assert!(set.contains("host-123.example26.com"));
         assert!(!set.contains("host-123.example27.com"));
-        assert_eq!(set.heap_bytes(), 200_000 * 8);
+        // 8 bytes a name plus the bucket index (at most 4 bytes for every 4 names).
+        assert!(
+            set.heap_bytes() <= 200_000 * 8 + 200_000 + 16,
+            "{}",
+            set.heap_bytes()
+        );
         // Debug builds are slow; this still catches a quadratic load.
         assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
     }
