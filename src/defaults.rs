@@ -31,3 +31,6 @@ pub const LISTEN: &str = "127.0.0.1:50051";
 /// Longest message text accepted, in bytes. SMS concatenation tops out near 1,600 bytes of
 /// UTF-8; 64 KiB leaves room for long rich-text channels while bounding the work per message.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// Most links judged in one message: bounds the work a message stuffed with links can cause.
+pub const MAX_URLS_PER_MESSAGE: usize = 32;

@@ -5,5 +5,6 @@ mod common;
 
 mod cli;
 mod fixtures;
+mod links;
 mod properties;
 mod rules;
