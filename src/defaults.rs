@@ -32,6 +32,9 @@ pub const LISTEN: &str = "127.0.0.1:50051";
 /// UTF-8; 64 KiB leaves room for long rich-text channels while bounding the work per message.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
+/// Most links judged in one message: bounds the work a message stuffed with links can cause.
+pub const MAX_URLS_PER_MESSAGE: usize = 32;
+
 /// Longest rescore input record (a JSONL line, or a CSV/TSV record with its other columns), in
 /// bytes. Escapes can make a JSON line several times longer than its text (`\u0001` is six
 /// bytes for one), so this is a multiple of [`MAX_TEXT_BYTES`]; a longer record is rejected

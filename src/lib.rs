@@ -21,7 +21,9 @@
 //! - `category.rs`: the contract's categories;
 //! - `normalize.rs`: obfuscation-proof normalisation with an offset map;
 //! - `rules/`: rule file format, compilation and lint, matching;
-//! - `links/`: URL extraction, registrable domains, reputation;
+//! - `links/`: links in the original text (`extract.rs`), registrable domains from the Public
+//!   Suffix List (`host.rs`), domain lists, heuristics and the reputation class
+//!   (`reputation.rs`), brand lookalikes (`lookalike.rs`);
 //! - `sender.rs`: the kind of sender id;
 //! - `model/`: the linear model's file format and inference;
 //! - `verdict.rs`: thresholds and the verdict;

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod fixtures;
+mod links;
 mod properties;
 mod rescore;
 mod rules;

@@ -376,11 +376,26 @@ fn lint_group(kind: &str, words: &[String], warn: &mut impl FnMut(String)) {
         for (j, b) in words.iter().enumerate() {
             if i < j && a == b {
                 warn(format!("duplicate keyword {a:?} in `{kind}`"));
-            } else if i != j && a != b && b.contains(a.as_str()) {
+            } else if i != j && a != b && shadows(a, b) {
                 warn(format!("keyword {b:?} in `{kind}` is shadowed by {a:?}"));
             }
         }
     }
+}
+
+/// Whether keyword `short` matches wherever keyword `long` does. Keywords with ASCII
+/// alphanumeric ends only match at ASCII word boundaries (see the matcher), so `http` does
+/// not shadow `https` and `cvv` does not shadow `cvv2`: the occurrence of `short` inside
+/// `long` must itself sit on such boundaries.
+fn shadows(short: &str, long: &str) -> bool {
+    let (s, l) = (short.as_bytes(), long.as_bytes());
+    let bound_start = s[0].is_ascii_alphanumeric();
+    let bound_end = s[s.len() - 1].is_ascii_alphanumeric();
+    long.match_indices(short).any(|(pos, _)| {
+        let end = pos + s.len();
+        (!bound_start || pos == 0 || !l[pos - 1].is_ascii_alphanumeric())
+            && (!bound_end || end == l.len() || !l[end].is_ascii_alphanumeric())
+    })
 }
 
 fn is_screaming_snake(id: &str) -> bool {
@@ -389,4 +404,21 @@ fn is_screaming_snake(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shadows;
+
+    #[test]
+    fn shadowing_respects_ascii_word_boundaries() {
+        assert!(shadows("认证", "重新认证"));
+        assert!(shadows("qq", "加qq"));
+        assert!(shadows("qq", "qq群"));
+        assert!(!shadows("http", "https"));
+        assert!(!shadows("cvv", "cvv2"));
+        assert!(!shadows("etc", "fetch"));
+        assert!(shadows("etc", "etc卡"));
+        assert!(!shadows("密接", "密切接触"));
+    }
 }

@@ -1,0 +1,834 @@
+//! Finding links in the ORIGINAL text, the way a person reading the message on a phone would.
+//!
+//! Three steps:
+//! 1. [`may_contain_link`]: a byte scan that rejects the common message with no link in a few
+//!    nanoseconds per byte, allocating nothing (a dot-like character must follow an ASCII or
+//!    full-width letter or digit, or a scheme `://` must appear).
+//! 2. [`Folded`]: the text with obfuscations undone, keeping for every byte the original span
+//!    it came from, so a link maps back to a span of the original that falls on character
+//!    boundaries. Folding turns full-width letters, digits and URL punctuation into ASCII
+//!    (`FULLWIDTH`), ideographic and other lookalike dots into `.` (`IDEOGRAPHIC_DOT`),
+//!    defanged forms (`hxxp`, `[.]`, `(.)`, `{.}`, `[dot]`, ` dot `, `点` between ASCII
+//!    letters, `[:]`) into what they stand for (`DEFANGED`), and removes white space around
+//!    a dot written as `abc . com` or `abc .com` (`SPACED_DOT`). Unlike the rules' normaliser
+//!    it keeps case (paths are case-sensitive: `t.cn/A6xJkM9`) and never rewrites words.
+//! 3. [`scan`]: anchors on `://` (links with a scheme) and on dots (links without), reads
+//!    the host label by label, then port, path, query and fragment.
+//!
+//! What counts as a link without a scheme: a host whose public suffix is LISTED in the Public
+//! Suffix List, with at least one label in front of it; or a dotted-quad IPv4 address. A top
+//! level label of digits never counts (`198.00元`, `12.30`, `v1.2.3`), file names fail on
+//! their extension (`.pdf`, `.exe`, `.jpg` are not suffixes), and suffixes that are also
+//! common file extensions (`.zip`, `.mov`, `.py`, ...) count only after `www.` or a scheme.
+//! An address after `@` with no scheme is an e-mail address, not a link.
+//!
+//! Chinese text glued to a link on either side is not part of it: an ASCII label stops at the
+//! first CJK character. A label of CJK characters (an IDN such as `例子.中国`) is read only
+//! when it starts the host at a word boundary or after a scheme, or follows an ASCII dot; a
+//! CJK top-level label is cut to the longest listed suffix, so `例子.中国了解` ends at `中国`.
+
+use crate::normalize::is_cjk;
+
+use super::host::SuffixList;
+
+/// How a link was written, one bit each; they become reasons of the finding.
+pub const FULLWIDTH: u8 = 1;
+pub const IDEOGRAPHIC_DOT: u8 = 2;
+pub const DEFANGED: u8 = 4;
+pub const SPACED_DOT: u8 = 8;
+
+/// The reason names of the bits above, in bit order.
+pub const HOW_REASONS: [(u8, &str); 4] = [
+    (FULLWIDTH, "FULLWIDTH"),
+    (IDEOGRAPHIC_DOT, "IDEOGRAPHIC_DOT"),
+    (DEFANGED, "DEFANGED"),
+    (SPACED_DOT, "SPACED_DOT"),
+];
+
+/// Suffixes that are real TLDs but far more often file extensions: a link ending in one needs
+/// a scheme or `www.` (`setup.zip`, `clip.mov`, `main.py`, `README.md`). `.cc`, `.pl` and
+/// `.ai` are left out on purpose: as TLDs they are common in these scams, as file names rare
+/// in an SMS.
+const FILE_EXTENSION_SUFFIXES: &[&str] = &["zip", "mov", "py", "md", "rs", "sh", "ps", "so", "pm"];
+
+/// One link found in a message, before it is judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Half-open byte span in the original text.
+    pub start: usize,
+    pub end: usize,
+    /// The link with obfuscations undone and a scheme (`http://`) in front, ready for
+    /// `url::Url::parse`.
+    pub text: String,
+    /// Written with a scheme.
+    pub scheme: bool,
+    /// FULLWIDTH | IDEOGRAPHIC_DOT | DEFANGED | SPACED_DOT.
+    pub how: u8,
+}
+
+/// Bytes worth a second look in [`may_contain_link`]: `.`, `:`, the starts of defanged forms
+/// (space, brackets) and the lead bytes of the lookalike dots and `点` (E2, E3, E7, EF).
+static INTERESTING: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'.' as usize] = true;
+    t[b':' as usize] = true;
+    t[b' ' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b'(' as usize] = true;
+    t[b'{' as usize] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xE7] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// The cheap test in front of everything: could this text hold a link at all? One pass over
+/// the bytes with a table lookup each; only the interesting bytes look at their neighbours.
+#[inline]
+pub fn may_contain_link(text: &str) -> bool {
+    let b = text.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if !INTERESTING[c as usize] {
+            continue;
+        }
+        let hit = match c {
+            // After an alphanumeric, or after a CJK character (an IDN label: `例子.中国`).
+            b'.' => prev_alnum(b, i) || (i >= 3 && b[i - 3] >= 0xE0 && b[i - 1] >= 0x80),
+            b':' => b[i + 1..].starts_with(b"//"),
+            // ` dot `, `[.]`, `(.)`, `[dot]`, white space before a dot.
+            _ if c < 0x80 => {
+                prev_alnum(b, i)
+                    && (matches!(b.get(i + 1), Some(b'.' | b'd' | b'D')) || dot_form_at(b, i + 1))
+            }
+            _ => prev_alnum(b, i) && dot_form_at(b, i),
+        };
+        if hit {
+            return true;
+        }
+    }
+    false
+}
+
+/// The character before byte `i` is an ASCII or full-width letter or digit.
+#[inline]
+fn prev_alnum(b: &[u8], i: usize) -> bool {
+    (i >= 1 && b[i - 1].is_ascii_alphanumeric()) || (i >= 3 && is_fullwidth_alnum(&b[i - 3..i]))
+}
+
+/// A lookalike dot (or 点) starts at byte `i`.
+#[inline]
+fn dot_form_at(b: &[u8], i: usize) -> bool {
+    matches!(
+        b.get(i..i + 3),
+        Some(
+            [0xE3, 0x80, 0x82]          // 。
+                | [0xEF, 0xBD, 0xA1]    // ｡
+                | [0xEF, 0xBC, 0x8E]    // ．
+                | [0xE2, 0x80, 0xA4]    // ․
+                | [0xE7, 0x82, 0xB9]    // 点
+                | [0xEF, 0xB8, 0x92]    // ︒
+                | [0xEF, 0xB9, 0x92] // ﹒
+        )
+    )
+}
+
+#[inline]
+fn is_fullwidth_alnum(ch: &[u8]) -> bool {
+    // U+FF10..U+FF19, U+FF21..U+FF3A: EF BC 90..99, A1..BA; U+FF41..U+FF5A: EF BD 81..9A.
+    matches!(
+        ch,
+        [0xEF, 0xBC, 0x90..=0x99] | [0xEF, 0xBC, 0xA1..=0xBA] | [0xEF, 0xBD, 0x81..=0x9A]
+    )
+}
+
+/// The text with obfuscations undone; every byte remembers its original span and how it was
+/// written.
+#[derive(Debug, Default)]
+pub struct Folded {
+    text: String,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+    how: Vec<u8>,
+}
+
+impl Folded {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Original half-open span of folded bytes `[s, e)`.
+    pub fn original_span(&self, s: usize, e: usize) -> (usize, usize) {
+        (self.starts[s] as usize, self.ends[e - 1] as usize)
+    }
+
+    fn push(&mut self, c: char, s: usize, e: usize, how: u8) {
+        for _ in 0..c.len_utf8() {
+            self.starts.push(s as u32);
+            self.ends.push(e as u32);
+            self.how.push(how);
+        }
+        self.text.push(c);
+    }
+
+    fn push_str(&mut self, t: &str, s: usize, e: usize, how: u8) {
+        for c in t.chars() {
+            self.push(c, s, e, how);
+        }
+    }
+
+    fn last(&self) -> Option<char> {
+        self.text.chars().next_back()
+    }
+
+    fn how_over(&self, s: usize, e: usize) -> u8 {
+        self.how[s..e].iter().fold(0, |a, b| a | b)
+    }
+}
+
+/// A dot written some other way than `.`, and the bit it sets.
+fn dot_form(c: char) -> Option<u8> {
+    match c {
+        '。' | '｡' | '︒' | '﹒' | '․' => Some(IDEOGRAPHIC_DOT),
+        '．' => Some(FULLWIDTH),
+        _ => None,
+    }
+}
+
+/// Full-width forms that fold to ASCII inside links: letters, digits and URL punctuation.
+/// Full-width `（` `）` `，` `！` `？` stay: they are ordinary Chinese punctuation around a link.
+fn fullwidth_to_ascii(c: char) -> Option<char> {
+    let cp = c as u32;
+    let folds = matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９')
+        || matches!(
+            c,
+            '／' | '：' | '＠' | '－' | '＿' | '＝' | '＆' | '％' | '＃'
+        );
+    if folds {
+        char::from_u32(cp - 0xFEE0)
+    } else {
+        None
+    }
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+fn starts_with_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len()
+        && hay.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
+}
+
+/// Folds `original` into `out` (see the module docs).
+pub fn fold(original: &str, out: &mut Folded) {
+    out.text.clear();
+    out.starts.clear();
+    out.ends.clear();
+    out.how.clear();
+    let mut spaced = false; // white space was dropped before the last dot
+    let mut i = 0;
+    while i < original.len() {
+        let rest = &original[i..];
+        let c = rest.chars().next().unwrap_or_default();
+        let clen = c.len_utf8();
+        let prev_alnum = out.last().is_some_and(|p| p.is_ascii_alphanumeric());
+
+        // `hxxp://`, `hxxps://` (and with `[:]`).
+        if (c == 'h' || c == 'H') && starts_with_ci(rest, "hxxp") {
+            let after = &rest[4..];
+            let after = after.strip_prefix(['s', 'S']).unwrap_or(after);
+            if after.starts_with("://") || after.starts_with("[:]//") {
+                out.push_str(&rest[..1], i, i + 1, DEFANGED);
+                out.push_str("tt", i + 1, i + 3, DEFANGED);
+                i += 3;
+                continue;
+            }
+        }
+        if rest.starts_with("[:]") {
+            out.push(':', i, i + 3, DEFANGED);
+            i += 3;
+            continue;
+        }
+        // `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `[。]` after an alphanumeric.
+        if prev_alnum && matches!(c, '[' | '(' | '{') {
+            let close = match c {
+                '[' => ']',
+                '(' => ')',
+                _ => '}',
+            };
+            let inner = &rest[1..];
+            let inner_len = if inner.starts_with('.') {
+                1
+            } else if starts_with_ci(inner, "dot") {
+                3
+            } else if inner.starts_with('。') {
+                '。'.len_utf8()
+            } else {
+                0
+            };
+            if inner_len > 0 && inner[inner_len..].starts_with(close) {
+                let n = 1 + inner_len + 1;
+                out.push('.', i, i + n, DEFANGED);
+                i += n;
+                continue;
+            }
+        }
+        // ` dot ` between alphanumerics.
+        if prev_alnum && c == ' ' && starts_with_ci(rest, " dot ") {
+            if rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric()) {
+                out.push('.', i, i + 5, DEFANGED);
+                i += 5;
+                continue;
+            }
+        }
+        // `点` between ASCII letters or digits: `abc点com`.
+        if c == '点' && prev_alnum && rest[clen..].starts_with(|n: char| n.is_ascii_alphanumeric())
+        {
+            out.push('.', i, i + clen, DEFANGED);
+            i += clen;
+            continue;
+        }
+        // White space before a dot after an alphanumeric (`abc .com`, `abc . com`): dropped.
+        if prev_alnum && (c == ' ' || c == '\u{3000}') {
+            let ws_end = i + rest
+                .find(|n: char| n != ' ' && n != '\u{3000}')
+                .unwrap_or(rest.len());
+            let after = &original[ws_end..];
+            let next = after.chars().next();
+            if let Some(d) = next.filter(|&d| d == '.' || dot_form(d).is_some()) {
+                let after_dot = after[d.len_utf8()..].trim_start_matches([' ', '\u{3000}']);
+                if after_dot.starts_with(|n: char| n.is_ascii_alphanumeric()) {
+                    i = ws_end;
+                    spaced = true;
+                    continue;
+                }
+            }
+        }
+        // White space after a dot that had white space before it.
+        if spaced && (c == ' ' || c == '\u{3000}') && out.last() == Some('.') {
+            i += clen;
+            continue;
+        }
+        if c != ' ' && c != '\u{3000}' && c != '.' && dot_form(c).is_none() {
+            spaced = false;
+        }
+        if is_invisible(c) {
+            i += clen;
+            continue;
+        }
+        let spaced_bit = if spaced { SPACED_DOT } else { 0 };
+        if c == '.' {
+            out.push('.', i, i + 1, spaced_bit);
+        } else if let Some(bit) = dot_form(c) {
+            out.push('.', i, i + clen, bit | spaced_bit);
+        } else if let Some(a) = fullwidth_to_ascii(c) {
+            out.push(a, i, i + clen, FULLWIDTH);
+        } else {
+            out.push(c, i, i + clen, 0);
+        }
+        i += clen;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cls {
+    /// ASCII letter, digit or `-`.
+    Ascii,
+    /// A non-ASCII letter or digit that is not CJK (Cyrillic, Greek, accented Latin).
+    Intl,
+    Cjk,
+    Dot,
+    Other,
+}
+
+#[inline]
+fn cls(c: char) -> Cls {
+    if c.is_ascii_alphanumeric() || c == '-' {
+        Cls::Ascii
+    } else if c == '.' {
+        Cls::Dot
+    } else if c.is_ascii() {
+        Cls::Other
+    } else if is_cjk(c) {
+        Cls::Cjk
+    } else if c.is_alphanumeric() {
+        Cls::Intl
+    } else {
+        Cls::Other
+    }
+}
+
+fn prev_char(s: &str, i: usize) -> Option<char> {
+    s[..i].chars().next_back()
+}
+
+fn next_char(s: &str, i: usize) -> Option<char> {
+    s[i..].chars().next()
+}
+
+/// Longest label we walk over (DNS allows 63 bytes; this bounds the work on long CJK runs).
+const MAX_LABEL_CHARS: usize = 63;
+
+struct Scanner<'a> {
+    f: &'a Folded,
+    s: &'a str,
+    psl: &'a SuffixList,
+}
+
+impl Scanner<'_> {
+    /// Where the host holding the dot at `dot` starts, walking left.
+    fn host_start(&self, dot: usize, floor: usize) -> Option<usize> {
+        let s = self.s;
+        let first = prev_char(s, dot).map(cls)?;
+        let mut j = dot;
+        match first {
+            Cls::Ascii | Cls::Intl => {
+                let mut n = 0;
+                while j > floor {
+                    let c = prev_char(s, j).unwrap_or_default();
+                    match cls(c) {
+                        Cls::Ascii | Cls::Intl => {}
+                        Cls::Dot => {
+                            // Only a dot between two labels joins them.
+                            let before = prev_char(s, j - 1).map(cls);
+                            if !matches!(before, Some(Cls::Ascii | Cls::Intl)) {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    }
+                    j -= c.len_utf8();
+                    n += 1;
+                    if n > 4 * MAX_LABEL_CHARS {
+                        return None;
+                    }
+                }
+                Some(j)
+            }
+            Cls::Cjk => {
+                // An IDN label joins only through a real dot: `。` after Chinese text ends a
+                // sentence.
+                if self.f.how[dot] & IDEOGRAPHIC_DOT != 0 {
+                    return None;
+                }
+                let mut n = 0;
+                while j > floor {
+                    let c = prev_char(s, j).unwrap_or_default();
+                    if !matches!(cls(c), Cls::Ascii | Cls::Intl | Cls::Cjk) {
+                        break;
+                    }
+                    j -= c.len_utf8();
+                    n += 1;
+                    if n > MAX_LABEL_CHARS {
+                        return None;
+                    }
+                }
+                // The tail of a longer dotted run of Chinese text is not a host either.
+                if prev_char(s, j) == Some('.') {
+                    return None;
+                }
+                Some(j)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads a host forward from `hs`: labels joined by dots. Returns the end of the host.
+    /// `cjk_start`: a CJK label may open the host.
+    fn host_end(&self, hs: usize, cjk_start: bool) -> Option<usize> {
+        let s = self.s;
+        let mut i = hs;
+        let mut labels = 0;
+        let mut end = None;
+        loop {
+            let ls = i;
+            let first = next_char(s, i).map(cls);
+            let mut cjk_label = false;
+            let mut n = 0;
+            match first {
+                Some(Cls::Ascii | Cls::Intl) => {
+                    while let Some(c) = next_char(s, i) {
+                        if !matches!(cls(c), Cls::Ascii | Cls::Intl) || n >= MAX_LABEL_CHARS {
+                            break;
+                        }
+                        i += c.len_utf8();
+                        n += 1;
+                    }
+                }
+                Some(Cls::Cjk) if labels > 0 || cjk_start => {
+                    cjk_label = true;
+                    while let Some(c) = next_char(s, i) {
+                        if !matches!(cls(c), Cls::Ascii | Cls::Intl | Cls::Cjk)
+                            || n >= MAX_LABEL_CHARS
+                        {
+                            break;
+                        }
+                        i += c.len_utf8();
+                        n += 1;
+                    }
+                }
+                _ => break,
+            }
+            if cjk_label {
+                // A CJK label runs into the sentence after it: keep only the longest prefix
+                // that is a listed suffix when it ends the host; inside the host keep it whole.
+                let followed_by_label = s[i..].starts_with('.')
+                    && next_char(s, i + 1)
+                        .is_some_and(|c| cls(c) != Cls::Other && cls(c) != Cls::Dot)
+                    && self.f.how[i] & IDEOGRAPHIC_DOT == 0;
+                if !followed_by_label && labels > 0 {
+                    match self.longest_suffix_prefix(&s[ls..i]) {
+                        Some(len) => i = ls + len,
+                        None => break,
+                    }
+                }
+            }
+            labels += 1;
+            end = Some(i);
+            // Continue over a dot only into another label. An ideographic full stop before
+            // a CJK character ends a sentence, not a label.
+            if s[i..].starts_with('.') {
+                let next = next_char(s, i + 1).map(cls);
+                let ok = match next {
+                    Some(Cls::Ascii | Cls::Intl) => true,
+                    Some(Cls::Cjk) => self.f.how[i] & IDEOGRAPHIC_DOT == 0,
+                    _ => false,
+                };
+                if ok {
+                    i += 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        end.filter(|&e| e > hs)
+    }
+
+    /// Byte length of the longest prefix of `label` that is a listed top-level suffix.
+    fn longest_suffix_prefix(&self, label: &str) -> Option<usize> {
+        let ends: Vec<usize> = label
+            .char_indices()
+            .map(|(k, c)| k + c.len_utf8())
+            .take(8)
+            .collect();
+        ends.into_iter()
+            .rev()
+            .find(|&e| self.psl.is_suffix(&label[..e]))
+    }
+
+    /// Port, path, query, fragment after a host ending at `he`. Returns the link's end.
+    fn rest_end(&self, he: usize) -> usize {
+        let s = self.s;
+        let b = s.as_bytes();
+        let mut i = he;
+        if i < b.len() && b[i] == b':' {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if (1..=5).contains(&digits) {
+                i += 1 + digits;
+            }
+        }
+        if i < b.len() && matches!(b[i], b'/' | b'?' | b'#') {
+            let mut depth_paren = 0i32;
+            let mut depth_bracket = 0i32;
+            while i < b.len() {
+                let c = b[i];
+                let ok = c.is_ascii_graphic()
+                    && !matches!(
+                        c,
+                        b'<' | b'>' | b'"' | b'`' | b'{' | b'}' | b'|' | b'\\' | b'^'
+                    );
+                if !ok {
+                    break;
+                }
+                match c {
+                    b'(' => depth_paren += 1,
+                    b')' if depth_paren == 0 => break,
+                    b')' => depth_paren -= 1,
+                    b'[' => depth_bracket += 1,
+                    b']' if depth_bracket == 0 => break,
+                    b']' => depth_bracket -= 1,
+                    _ => {}
+                }
+                i += 1;
+            }
+            // Sentence punctuation after a link is not part of it.
+            while i > he && matches!(b[i - 1], b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'') {
+                i -= 1;
+            }
+        }
+        i
+    }
+
+    /// The scheme ending right before `colon` (`http` in `http://`), if it is one we follow.
+    fn scheme_before(&self, colon: usize) -> Option<usize> {
+        let b = self.s.as_bytes();
+        let mut j = colon;
+        while j > 0 && b[j - 1].is_ascii_alphabetic() && colon - j < 8 {
+            j -= 1;
+        }
+        let scheme = &self.s[j..colon];
+        let known = ["http", "https", "ftp"]
+            .iter()
+            .any(|k| scheme.eq_ignore_ascii_case(k));
+        // `xhttp://` is not a scheme we know; `点击http://` is fine.
+        let glued = j > 0 && b[j - 1].is_ascii_alphanumeric();
+        (known && !glued).then_some(j)
+    }
+}
+
+/// Every link in the folded text, in order, without overlaps.
+pub fn scan(f: &Folded, psl: &SuffixList, max: usize, out: &mut Vec<Candidate>) {
+    let s = f.as_str();
+    let b = s.as_bytes();
+    let sc = Scanner { f, s, psl };
+    let mut cursor = 0;
+    let mut i = 0;
+    while i < b.len() && out.len() < max {
+        let c = b[i];
+        if c == b':' && b[i + 1..].starts_with(b"//") {
+            if let Some(ss) = sc.scheme_before(i).filter(|&ss| ss >= cursor) {
+                if let Some(cand) = with_scheme(&sc, ss, i + 3) {
+                    cursor = cand.1;
+                    i = cursor;
+                    out.push(cand.0);
+                    continue;
+                }
+            }
+            i += 3;
+            continue;
+        }
+        if c == b'.' && i >= cursor {
+            match without_scheme(&sc, i, cursor) {
+                Attempt::Found(cand, end) => {
+                    cursor = end;
+                    i = end;
+                    out.push(cand);
+                    continue;
+                }
+                Attempt::Skip(end) => {
+                    i = end.max(i + 1);
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+fn make(sc: &Scanner<'_>, s: usize, e: usize, url: String, scheme: bool) -> Candidate {
+    let (start, end) = sc.f.original_span(s, e);
+    Candidate {
+        start,
+        end,
+        text: url,
+        scheme,
+        how: sc.f.how_over(s, e),
+    }
+}
+
+/// A link written with a scheme; `after` is just past `://`.
+fn with_scheme(sc: &Scanner<'_>, ss: usize, after: usize) -> Option<(Candidate, usize)> {
+    let s = sc.s;
+    let b = s.as_bytes();
+    // Userinfo: everything up to the last `@` before the path, in ASCII.
+    let mut hs = after;
+    let mut k = after;
+    while k < b.len() {
+        let c = b[k];
+        if !c.is_ascii_graphic() || matches!(c, b'/' | b'?' | b'#' | b'<' | b'>' | b'"') {
+            break;
+        }
+        if c == b'@' {
+            hs = k + 1;
+        }
+        k += 1;
+    }
+    let he = if b.get(hs) == Some(&b'[') {
+        // An IPv6 literal.
+        let close = s[hs..].find(']')? + hs + 1;
+        if !s[hs + 1..close - 1]
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        {
+            return None;
+        }
+        close
+    } else {
+        sc.host_end(hs, true)?
+    };
+    let end = sc.rest_end(he);
+    let url = s[ss..end].to_string();
+    Some((make(sc, ss, end, url, true), end))
+}
+
+enum Attempt {
+    Found(Candidate, usize),
+    /// Nothing here; resume scanning at this folded offset.
+    Skip(usize),
+}
+
+/// A link without a scheme, around the dot at `dot`.
+fn without_scheme(sc: &Scanner<'_>, dot: usize, floor: usize) -> Attempt {
+    let s = sc.s;
+    let Some(hs) = sc.host_start(dot, floor) else {
+        return Attempt::Skip(dot + 1);
+    };
+    let cjk_start = next_char(s, hs).is_some_and(|c| cls(c) == Cls::Cjk);
+    let Some(he) = sc.host_end(hs, cjk_start) else {
+        return Attempt::Skip(dot + 1);
+    };
+    if he <= dot + 1 {
+        return Attempt::Skip(dot + 1);
+    }
+    let host = &s[hs..he];
+    let before = prev_char(s, hs);
+    // `name@host` without a scheme is an e-mail address, unless the "name" is a `www.` host:
+    // then it is the userinfo trick written without a scheme (`www.gov.cn@evil.top`).
+    let mut start = hs;
+    if before == Some('@') {
+        let at = hs - 1;
+        let ls = sc.host_start_any(at, floor);
+        if ls < at && starts_with_ci(&s[ls..at], "www.") {
+            start = ls;
+        } else {
+            return Attempt::Skip(he);
+        }
+    } else if matches!(before, Some('/' | '\\' | '_' | '$' | '%' | '=' | '&')) {
+        // Part of a path or of something that is not a link written on its own.
+        return Attempt::Skip(he);
+    }
+    // `www.gov.cn@evil.top`: the userinfo trick written without a scheme; the host is the
+    // one after `@`. Any other `name.name@host` is an e-mail address.
+    let mut he = he;
+    if s[he..].starts_with('@') {
+        if start != hs || !starts_with_ci(host, "www.") {
+            return Attempt::Skip(he + 1);
+        }
+        let Some(he2) = sc.host_end(he + 1, false) else {
+            return Attempt::Skip(he + 1);
+        };
+        if !host_counts_without_scheme(sc, &s[he + 1..he2]) {
+            return Attempt::Skip(he2);
+        }
+        he = he2;
+    } else if !host_counts_without_scheme(sc, host) {
+        // A host that opened with CJK text may hold a real ASCII host further on
+        // (`小吃.烧烤yepu.zmeng.cc`): look again from the next dot.
+        let resume = if cjk_start { dot + 1 } else { he };
+        return Attempt::Skip(resume);
+    }
+    let end = sc.rest_end(he);
+    let url = format!("http://{}", &s[start..end]);
+    Attempt::Found(make(sc, start, end, url, false), end)
+}
+
+impl Scanner<'_> {
+    /// Start of the run of host characters (and dots) ending at `at`.
+    fn host_start_any(&self, at: usize, floor: usize) -> usize {
+        let mut j = at;
+        while j > floor {
+            let c = prev_char(self.s, j).unwrap_or_default();
+            if !matches!(cls(c), Cls::Ascii | Cls::Intl | Cls::Dot) {
+                break;
+            }
+            j -= c.len_utf8();
+        }
+        j
+    }
+}
+
+/// Longest CJK label read without a scheme: Chinese sentences glued to a dot are not labels.
+const MAX_CJK_LABEL_CHARS: usize = 8;
+
+/// The test a host written without a scheme must pass (module docs).
+fn host_counts_without_scheme(sc: &Scanner<'_>, host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    // CJK labels without a scheme: only under a CJK top-level label (`例子.中国`, not
+    // `研究生.MBA`), and short.
+    let has_cjk = |l: &str| l.chars().any(is_cjk);
+    if labels.iter().any(|l| has_cjk(l)) {
+        let tld_cjk = labels.last().is_some_and(|l| has_cjk(l));
+        let short = labels
+            .iter()
+            .all(|l| l.chars().count() <= MAX_CJK_LABEL_CHARS);
+        if !tld_cjk || !short {
+            return false;
+        }
+    }
+    if labels.iter().all(|l| l.bytes().all(|c| c.is_ascii_digit())) {
+        return labels.len() == 4
+            && labels
+                .iter()
+                .all(|l| l.len() <= 3 && l.parse::<u16>().is_ok_and(|n| n <= 255));
+    }
+    let tld = labels[labels.len() - 1];
+    if tld.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+        return false;
+    }
+    if labels
+        .iter()
+        .any(|l| l.starts_with('-') || l.ends_with('-'))
+    {
+        return false;
+    }
+    let lower = host.to_lowercase();
+    let ascii = if lower.is_ascii() {
+        lower
+    } else {
+        match idna::domain_to_ascii(&lower) {
+            Ok(a) => a,
+            Err(_) => return false,
+        }
+    };
+    let split = sc.psl.split(&ascii);
+    if split.registrable.is_none() {
+        return false;
+    }
+    let tld_lower = tld.to_ascii_lowercase();
+    if FILE_EXTENSION_SUFFIXES.contains(&tld_lower.as_str()) && !starts_with_ci(host, "www.") {
+        return false;
+    }
+    true
+}
+
+/// Finds every link in `original` (at most `max`), reusing `folded` as scratch space.
+pub fn extract(
+    original: &str,
+    psl: &SuffixList,
+    max: usize,
+    folded: &mut Folded,
+    out: &mut Vec<Candidate>,
+) {
+    if !may_contain_link(original) {
+        return;
+    }
+    fold(original, folded);
+    scan(folded, psl, max, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilter_rejects_plain_chinese() {
+        assert!(!may_contain_link("您好。今天天气不错，请注意安全。"));
+        assert!(!may_contain_link("价格 198 元"));
+        assert!(may_contain_link("请点击abc-health.cn核验"));
+        assert!(may_contain_link("jkm-help。top"));
+        assert!(may_contain_link("ｊｋｍ．ｔｏｐ"));
+        assert!(may_contain_link("http://[::1]/"));
+    }
+
+    #[test]
+    fn fold_keeps_spans() {
+        let mut f = Folded::default();
+        fold("ａｂ。ｃｎ", &mut f);
+        assert_eq!(f.as_str(), "ab.cn");
+        assert_eq!(f.original_span(0, 5), (0, "ａｂ。ｃｎ".len()));
+    }
+}
