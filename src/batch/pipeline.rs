@@ -219,6 +219,9 @@ pub fn run(
     });
     drop(chunk_rx);
     let written = writer.join().expect("the writer thread does not panic");
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
     if let Some(e) = read_error {
         // Dropping `written`'s sinks removes the temporary files.
         drop(written);
@@ -226,9 +229,6 @@ pub fn run(
     }
     let written = written?;
     let _ = reader_thread.join();
-    if let Some(bar) = &progress.bar {
-        bar.finish_and_clear();
-    }
     // The rejects file first: once the output is in place, everything is.
     if let Some(r) = written.rejects {
         r.commit().map_err(RunError::Rejects)?;
@@ -263,8 +263,8 @@ fn write_pieces(
     let mut listed = 0;
     for rx in order {
         let Ok(pieces) = rx.recv() else {
-            // The chunk was never scored: the run is failing for another reason.
-            break;
+            // The chunk was never scored (a scoring task died): never commit a run with a gap.
+            return Err(RunError::Write(io::Error::other("a chunk was not scored")));
         };
         for p in &pieces {
             out.write_all(&p.out).map_err(RunError::Write)?;
