@@ -65,6 +65,7 @@ impl Sink {
 /// A file that appears at its path only when [`AtomicFile::commit`] is called.
 pub struct AtomicFile {
     target: PathBuf,
+    dir: PathBuf,
     temp: PathBuf,
     file: Option<BufWriter<File>>,
     slot: Option<usize>,
@@ -99,6 +100,7 @@ impl AtomicFile {
         let slot = signals::register(&temp);
         Ok(AtomicFile {
             target: target.to_path_buf(),
+            dir,
             temp,
             file: Some(BufWriter::with_capacity(FILE_BUFFER, file)),
             slot,
@@ -126,9 +128,7 @@ impl AtomicFile {
         fs::rename(&self.temp, &self.target)?;
         // The rename is durable once the directory is synced; not every file system allows
         // opening a directory, and the data is safe either way, so a failure here is ignored.
-        if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
+        let _ = File::open(&self.dir).and_then(|d| d.sync_all());
         if let Some(slot) = self.slot.take() {
             signals::unregister(slot);
         }
