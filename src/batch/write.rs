@@ -5,6 +5,11 @@
 //! run is complete. A failed run drops the [`AtomicFile`], which removes the temporary file;
 //! SIGINT, SIGTERM and SIGHUP run a handler that removes it too, then die of the signal as
 //! usual. Only SIGKILL (or a power cut) can leave a temporary file behind, and never the target.
+//! Through a symbolic link, the linked file is the one replaced.
+//!
+//! A path that exists and is neither a regular file nor a directory (`/dev/stdout`,
+//! `/dev/null`, a FIFO) is written in place like standard output: renaming over it would
+//! replace the device or pipe with a regular file.
 //!
 //! Standard output is flushed after every chunk, so smishd works as a streaming worker in a
 //! pipe (Spark's `RDD.pipe`); what reached standard output before a failure stays there, and
@@ -22,6 +27,10 @@ const FILE_BUFFER: usize = 1 << 20;
 pub enum Sink {
     Stdout(io::Stdout),
     File(AtomicFile),
+    /// A path that is not a regular file (a FIFO, `/dev/stdout`, `/dev/null`): written in
+    /// place and flushed per chunk like standard output. Renaming a file over it would replace
+    /// the device or pipe instead of writing to it.
+    Stream(BufWriter<File>),
 }
 
 impl Sink {
@@ -29,12 +38,18 @@ impl Sink {
         Sink::Stdout(io::stdout())
     }
 
-    /// `-` is standard output; anything else an [`AtomicFile`].
+    /// `-` is standard output; an existing path that is not a regular file or directory is
+    /// written in place; anything else is an [`AtomicFile`].
     pub fn create(path: &Path) -> io::Result<Sink> {
         if path.as_os_str() == "-" {
-            Ok(Sink::stdout())
-        } else {
-            AtomicFile::create(path).map(Sink::File)
+            return Ok(Sink::stdout());
+        }
+        match fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                let f = OpenOptions::new().write(true).open(path)?;
+                Ok(Sink::Stream(BufWriter::with_capacity(FILE_BUFFER, f)))
+            }
+            _ => AtomicFile::create(path).map(Sink::File),
         }
     }
 
@@ -42,6 +57,7 @@ impl Sink {
         match self {
             Sink::Stdout(s) => s.write_all(bytes),
             Sink::File(f) => f.write_all(bytes),
+            Sink::Stream(w) => w.write_all(bytes),
         }
     }
 
@@ -50,6 +66,7 @@ impl Sink {
         match self {
             Sink::Stdout(s) => s.flush(),
             Sink::File(_) => Ok(()),
+            Sink::Stream(w) => w.flush(),
         }
     }
 
@@ -58,6 +75,7 @@ impl Sink {
         match self {
             Sink::Stdout(mut s) => s.flush(),
             Sink::File(f) => f.commit(),
+            Sink::Stream(mut w) => w.flush(),
         }
     }
 }
@@ -74,6 +92,16 @@ pub struct AtomicFile {
 impl AtomicFile {
     pub fn create(target: &Path) -> io::Result<AtomicFile> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
+        // Through a symbolic link, replace the file it points to, not the link.
+        let is_link = fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink());
+        let resolved;
+        let target = match fs::canonicalize(target) {
+            Ok(p) if is_link => {
+                resolved = p;
+                resolved.as_path()
+            }
+            _ => target,
+        };
         let name = target
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
@@ -234,6 +262,53 @@ mod signals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn through_a_symlink_the_linked_file_is_replaced_not_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.jsonl");
+        let link = dir.path().join("link.jsonl");
+        fs::write(&real, b"old\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut f = AtomicFile::create(&link).unwrap();
+        f.write_all(b"new\n").unwrap();
+        f.commit().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_in_place_not_replaced() {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                File::open(fifo).unwrap().read_to_string(&mut s).unwrap();
+                s
+            })
+        };
+        let mut sink = Sink::create(&fifo).unwrap();
+        assert!(matches!(sink, Sink::Stream(_)));
+        sink.write_all(b"line\n").unwrap();
+        sink.end_chunk().unwrap();
+        sink.commit().unwrap();
+        assert_eq!(reader.join().unwrap(), "line\n");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn file_appears_only_on_commit_and_a_dropped_one_leaves_nothing() {
