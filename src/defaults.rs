@@ -34,3 +34,19 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Most links judged in one message: bounds the work a message stuffed with links can cause.
 pub const MAX_URLS_PER_MESSAGE: usize = 32;
+
+/// Longest rescore input record (a JSONL line, or a CSV/TSV record with its other columns), in
+/// bytes. Escapes can make a JSON line several times longer than its text (`\u0001` is six
+/// bytes for one), so this is a multiple of [`MAX_TEXT_BYTES`]; a longer record is rejected
+/// while it is read, without ever being held whole.
+pub const MAX_RECORD_BYTES: usize = 8 * MAX_TEXT_BYTES;
+
+/// Records per rescore chunk: the unit of parallel scoring, ordering and flushing.
+pub const RESCORE_CHUNK_RECORDS: usize = 4096;
+
+/// Bytes of input per rescore chunk: a chunk ends at this size even when it holds fewer records,
+/// so memory stays bounded when records are long.
+pub const RESCORE_CHUNK_BYTES: usize = 4 << 20;
+
+/// Chunks waiting in each of the rescore queues (reader to scorers, scorers to writer).
+pub const RESCORE_QUEUE_CHUNKS: usize = 2;

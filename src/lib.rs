@@ -29,11 +29,13 @@
 //! - `verdict.rs`: thresholds and the verdict;
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;
+//! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
 //! - `cli/`: one file per subcommand.
 //!
 //! smishd stores no message text and logs none: only matched fragments and links appear in a
 //! verdict.
 
+pub mod batch;
 pub mod category;
 pub mod cli;
 pub mod defaults;

@@ -7,4 +7,5 @@ mod cli;
 mod fixtures;
 mod links;
 mod properties;
+mod rescore;
 mod rules;

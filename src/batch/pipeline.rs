@@ -1,0 +1,665 @@
+//! The rescore pipeline: a reader thread, a rayon scoring pool, a writer thread, and bounded
+//! queues between them.
+//!
+//! ```text
+//! reader thread --(queue of chunks)--> scoring (rayon, in order) --(queue)--> writer thread
+//! ```
+//!
+//! The reader cuts the input into chunks (at most [`RESCORE_CHUNK_RECORDS`] records or
+//! [`RESCORE_CHUNK_BYTES`] bytes). Each chunk is a pool task that splits it into pieces, scores
+//! them in parallel and collects them in order; the writer takes the chunks' results in input
+//! order, so output order is input order without a reordering buffer. Both queues hold
+//! [`RESCORE_QUEUE_CHUNKS`] chunks, so only a handful of chunks exist at once whatever the
+//! input size: memory is bounded by the chunk size, not the file size.
+//!
+//! Each record is either scored (one output line) or rejected (one rejects line with its line
+//! number and reason), never both and never neither, so read = scored + rejected.
+
+use std::borrow::Cow;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::compare::{self, Changes};
+use super::read::{Chunk, Item, Reason, RecordReader};
+use super::redact::redact_verdict;
+use super::write::Sink;
+use crate::defaults::{
+    MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS, RESCORE_QUEUE_CHUNKS,
+};
+use crate::engine::{Engine, Message};
+use crate::verdict::Verdict;
+
+/// Records scored as one rayon task: enough to make the task overhead vanish, few enough that
+/// a chunk splits into many tasks and both cores stay busy to its end.
+const PIECE_RECORDS: usize = 128;
+
+/// Rejects listed on standard error when there is no rejects file.
+const LISTED_REJECTS: usize = 10;
+
+/// The engines a run scores with.
+#[derive(Clone, Copy)]
+pub struct Engines<'a> {
+    /// The running rule set and model: the verdicts written.
+    pub running: &'a Engine,
+    /// Compare mode: the candidate; only records whose verdict or category changes are written.
+    pub candidate: Option<&'a Engine>,
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Mask numbers in output fields that repeat message text.
+    pub redact: bool,
+    /// Scoring threads; `None` for one per core.
+    pub threads: Option<usize>,
+    pub chunk_records: usize,
+    pub chunk_bytes: usize,
+    pub queue_chunks: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            redact: false,
+            threads: None,
+            chunk_records: RESCORE_CHUNK_RECORDS,
+            chunk_bytes: RESCORE_CHUNK_BYTES,
+            queue_chunks: RESCORE_QUEUE_CHUNKS,
+        }
+    }
+}
+
+/// Where the run reports progress (a terminal's progress bar), and the raw input bytes read.
+#[derive(Clone, Default)]
+pub struct Progress {
+    pub bar: Option<ProgressBar>,
+    pub consumed: Arc<AtomicU64>,
+}
+
+/// What a completed run did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub read: u64,
+    pub scored: u64,
+    pub rejected: u64,
+    /// Compare mode: counts by change.
+    pub changes: Option<Changes>,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn rate(&self) -> f64 {
+        self.read as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Why a run could not be completed. The output file, if any, was not put in place.
+#[derive(Debug)]
+pub enum RunError {
+    Read(io::Error),
+    Write(io::Error),
+    Rejects(io::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Read(e) => write!(f, "reading the input: {e}"),
+            RunError::Write(e) => write!(f, "writing the output: {e}"),
+            RunError::Rejects(e) => write!(f, "writing the rejects file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Read(e) | RunError::Write(e) | RunError::Rejects(e) => Some(e),
+        }
+    }
+}
+
+/// Rescoring from `reader` to `out` (verdicts, or change lines in compare mode) and `rejects`
+/// (standard error lists the first few when `None`). The sinks are committed only when every
+/// record was read, scored and written.
+pub fn run(
+    mut reader: Box<dyn RecordReader>,
+    engines: Engines<'_>,
+    out: Sink,
+    rejects: Option<Sink>,
+    opts: &Options,
+    progress: Progress,
+) -> Result<Summary, RunError> {
+    let start = Instant::now();
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("smishd-score-{i}"))
+        .build()
+        .map_err(|e| RunError::Read(io::Error::other(e)))?;
+
+    let (chunk_tx, chunk_rx) = sync_channel::<io::Result<Chunk>>(opts.queue_chunks);
+    let (max_records, max_bytes) = (opts.chunk_records.max(1), opts.chunk_bytes.max(1));
+    // Detached on purpose when the run fails: it may be blocked reading a pipe that never
+    // closes, and the process is about to end anyway.
+    let reader_thread = thread::Builder::new()
+        .name("smishd-read".into())
+        .spawn(move || loop {
+            match reader.next_chunk(max_records, max_bytes) {
+                Ok(Some(c)) => {
+                    if chunk_tx.send(Ok(c)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = chunk_tx.send(Err(e));
+                    return;
+                }
+            }
+        })
+        .map_err(RunError::Read)?;
+
+    // The writer receives, in input order, one receiver per chunk, and waits on each for that
+    // chunk's scored pieces. Chunks are scored as pool tasks, so the pool moves on to the next
+    // chunk while the last pieces of one finish (no idle core at chunk ends), and the order
+    // still comes out right. The queue bounds the chunks in flight.
+    let (order_tx, order_rx) = sync_channel::<Receiver<Vec<Piece>>>(opts.queue_chunks);
+    let writer_progress = progress.clone();
+    let writer = thread::Builder::new()
+        .name("smishd-write".into())
+        .spawn(move || write_pieces(order_rx, out, rejects, writer_progress, start))
+        .map_err(RunError::Write)?;
+
+    let ctx = Ctx {
+        engines,
+        redact: opts.redact,
+    };
+    let mut read_error = None;
+    pool.in_place_scope(|scope| {
+        for msg in chunk_rx.iter() {
+            let chunk = match msg {
+                Ok(c) => c,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            };
+            let (tx, rx) = sync_channel(1);
+            if order_tx.send(rx).is_err() {
+                // The writer failed; its error is reported below.
+                break;
+            }
+            let ctx = &ctx;
+            scope.spawn(move |_| {
+                let pieces: Vec<Piece> = chunk
+                    .items
+                    .par_chunks(PIECE_RECORDS)
+                    .map(|items| ctx.score_piece(&chunk, items))
+                    .collect();
+                // Fails only when the writer has failed, which is reported below.
+                let _ = tx.send(pieces);
+            });
+        }
+        drop(order_tx);
+    });
+    drop(chunk_rx);
+    let written = writer.join().expect("the writer thread does not panic");
+    if let Some(e) = read_error {
+        // Dropping `written`'s sinks removes the temporary files.
+        drop(written);
+        return Err(RunError::Read(e));
+    }
+    let written = written?;
+    let _ = reader_thread.join();
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    // The rejects file first: once the output is in place, everything is.
+    if let Some(r) = written.rejects {
+        r.commit().map_err(RunError::Rejects)?;
+    }
+    written.out.commit().map_err(RunError::Write)?;
+    let mut summary = written.summary;
+    summary.elapsed = start.elapsed();
+    if engines.candidate.is_none() {
+        summary.changes = None;
+    }
+    Ok(summary)
+}
+
+/// What the writer thread hands back: the sinks, still to commit, and the counts.
+struct Written {
+    out: Sink,
+    rejects: Option<Sink>,
+    summary: Summary,
+}
+
+fn write_pieces(
+    order: Receiver<Receiver<Vec<Piece>>>,
+    mut out: Sink,
+    mut rejects: Option<Sink>,
+    progress: Progress,
+    start: Instant,
+) -> Result<Written, RunError> {
+    let mut summary = Summary {
+        changes: Some(Changes::default()),
+        ..Summary::default()
+    };
+    let mut listed = 0;
+    for rx in order {
+        let Ok(pieces) = rx.recv() else {
+            // The chunk was never scored: the run is failing for another reason.
+            break;
+        };
+        for p in &pieces {
+            out.write_all(&p.out).map_err(RunError::Write)?;
+            match &mut rejects {
+                Some(r) => r.write_all(&p.rejects).map_err(RunError::Rejects)?,
+                None => {
+                    for (line, reason) in &p.listed {
+                        if listed < LISTED_REJECTS {
+                            let msg = format!("smishd: line {line}: {}", reason.as_str());
+                            match &progress.bar {
+                                Some(bar) => bar.suspend(|| eprintln!("{msg}")),
+                                None => eprintln!("{msg}"),
+                            }
+                        }
+                        listed += 1;
+                    }
+                }
+            }
+            summary.scored += p.scored;
+            summary.rejected += p.listed.len() as u64;
+            if let (Some(all), Some(c)) = (&mut summary.changes, &p.changes) {
+                all.merge(c);
+            }
+        }
+        out.end_chunk().map_err(RunError::Write)?;
+        if let Some(r) = &mut rejects {
+            r.end_chunk().map_err(RunError::Rejects)?;
+        }
+        summary.read = summary.scored + summary.rejected;
+        if let Some(bar) = &progress.bar {
+            let secs = start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_position(progress.consumed.load(Ordering::Relaxed));
+            bar.set_message(format!(
+                "{} records, {:.0} records/s",
+                summary.read,
+                summary.read as f64 / secs
+            ));
+        }
+    }
+    if listed > LISTED_REJECTS {
+        eprintln!(
+            "smishd: ... and {} more rejected records (--rejects PATH keeps them all)",
+            listed - LISTED_REJECTS
+        );
+    }
+    Ok(Written {
+        out,
+        rejects,
+        summary,
+    })
+}
+
+/// An echoed id: raw JSON from a JSONL record, or a CSV/TSV cell (echoed as a string).
+#[derive(Clone, Copy, Debug)]
+pub enum IdRef<'a> {
+    Raw(&'a RawValue),
+    Str(&'a str),
+}
+
+impl Serialize for IdRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IdRef::Raw(r) => r.serialize(s),
+            IdRef::Str(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// The output of scoring part of a chunk.
+#[derive(Default)]
+struct Piece {
+    out: Vec<u8>,
+    rejects: Vec<u8>,
+    /// Every rejected record of the piece, for the counts and the standard-error list.
+    listed: Vec<(u64, Reason)>,
+    scored: u64,
+    changes: Option<Changes>,
+}
+
+/// One good record, borrowed from its chunk where it can be.
+struct Record<'a> {
+    line: u64,
+    id: Option<IdRef<'a>>,
+    text: Cow<'a, str>,
+    sender: Option<Cow<'a, str>>,
+}
+
+/// A bad record: its line, why, and its id when that could be read.
+struct Rejected<'a> {
+    line: u64,
+    reason: Reason,
+    id: Option<IdRef<'a>>,
+}
+
+fn reject(line: u64, reason: Reason) -> Rejected<'static> {
+    Rejected {
+        line,
+        reason,
+        id: None,
+    }
+}
+
+/// A JSONL record as parsed: every field kept raw, so the type of `text` can be checked and
+/// `id` echoed byte for byte, and unknown fields skipped.
+#[derive(Deserialize)]
+struct RawRecord<'a> {
+    #[serde(borrow, default, deserialize_with = "some_raw")]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "some_raw")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "some_raw")]
+    sender: Option<&'a RawValue>,
+}
+
+/// `Some` for every present field, `null` included (plain `Option` would make `null` absent).
+fn some_raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
+}
+
+/// The string a raw JSON value holds, borrowed when it has no escapes; `None` if not a string.
+fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let s = raw.get();
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(s).ok().map(Cow::Owned)
+}
+
+fn parse_jsonl(line: u64, bytes: &[u8]) -> Result<Record<'_>, Rejected<'_>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(reject(line, Reason::EmptyLine));
+    }
+    let s = std::str::from_utf8(bytes).map_err(|_| reject(line, Reason::InvalidUtf8))?;
+    // A derived Deserialize also accepts a struct written as an array; a record is an object.
+    if !s.trim_start().starts_with('{') {
+        return Err(reject(line, classify(s)));
+    }
+    let raw: RawRecord = serde_json::from_str(s).map_err(|_| reject(line, classify(s)))?;
+    let id = raw.id.map(IdRef::Raw);
+    let with_id = |reason| Rejected { line, reason, id };
+    let text = raw.text.ok_or_else(|| with_id(Reason::NoText))?;
+    let text = json_str(text).ok_or_else(|| with_id(Reason::TextNotString))?;
+    let sender = match raw.sender {
+        None => None,
+        Some(r) if r.get() == "null" => None,
+        Some(r) => match json_str(r) {
+            Some(s) => Some(s),
+            // A sender written as a number (`10086`) is the same sender.
+            None if r.get().bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+                Some(Cow::Borrowed(r.get()))
+            }
+            None => return Err(with_id(Reason::SenderNotString)),
+        },
+    };
+    check_text(&text).map_err(with_id)?;
+    Ok(Record {
+        line,
+        id,
+        text,
+        sender,
+    })
+}
+
+/// Why a line that did not parse as a record is bad. Only runs for rejected lines.
+fn classify(s: &str) -> Reason {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Err(_) => Reason::NotJson,
+        Ok(serde_json::Value::Object(_)) => Reason::DuplicateField,
+        Ok(_) => Reason::NotObject,
+    }
+}
+
+/// The checks every face applies before scoring (as `score` does): not blank, not too long.
+fn check_text(text: &str) -> Result<(), Reason> {
+    if text.len() > MAX_TEXT_BYTES {
+        Err(Reason::TextTooLong)
+    } else if text.trim().is_empty() {
+        Err(Reason::TextEmpty)
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_fields<'a>(
+    chunk: &'a Chunk,
+    line: u64,
+    text: Option<(u32, u32)>,
+    id: Option<(u32, u32)>,
+    sender: Option<(u32, u32)>,
+) -> Result<Record<'a>, Rejected<'a>> {
+    let utf8 = |span: (u32, u32)| {
+        std::str::from_utf8(chunk.get(span)).map_err(|_| reject(line, Reason::InvalidUtf8))
+    };
+    let id = id.map(utf8).transpose()?.map(IdRef::Str);
+    let with_id = |reason| Rejected { line, reason, id };
+    let text = utf8(text.ok_or_else(|| with_id(Reason::NoText))?)
+        .map_err(|_| with_id(Reason::InvalidUtf8))?;
+    let sender = sender
+        .map(utf8)
+        .transpose()
+        .map_err(|_| with_id(Reason::InvalidUtf8))?;
+    check_text(text).map_err(with_id)?;
+    Ok(Record {
+        line,
+        id,
+        text: Cow::Borrowed(text),
+        sender: sender.filter(|s| !s.is_empty()).map(Cow::Borrowed),
+    })
+}
+
+/// Everything a scoring task needs; shared by reference across the pool.
+struct Ctx<'a> {
+    engines: Engines<'a>,
+    redact: bool,
+}
+
+impl Ctx<'_> {
+    fn score_piece(&self, chunk: &Chunk, items: &[Item]) -> Piece {
+        let mut p = Piece {
+            out: Vec::with_capacity(items.len() * 320),
+            changes: self.engines.candidate.map(|_| Changes::default()),
+            ..Piece::default()
+        };
+        let mut scratch = Vec::with_capacity(1024);
+        for item in items {
+            let parsed = match *item {
+                Item::Line { line, bytes } => parse_jsonl(line, chunk.get(bytes)),
+                Item::Fields {
+                    line,
+                    text,
+                    id,
+                    sender,
+                } => parse_fields(chunk, line, text, id, sender),
+                Item::Reject { line, reason } => Err(reject(line, reason)),
+            };
+            let result = parsed.and_then(|rec| {
+                self.score_record(&rec, &mut p, &mut scratch)
+                    .map_err(|reason| Rejected {
+                        line: rec.line,
+                        reason,
+                        id: rec.id,
+                    })
+            });
+            match result {
+                Ok(()) => p.scored += 1,
+                Err(r) => {
+                    write_reject(&mut p.rejects, &r);
+                    p.listed.push((r.line, r.reason));
+                }
+            }
+        }
+        p
+    }
+
+    fn score_record(
+        &self,
+        rec: &Record<'_>,
+        p: &mut Piece,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Reason> {
+        let msg = Message::new(&rec.text).with_sender(rec.sender.as_deref());
+        let mut before = score_guarded(self.engines.running, &msg)?;
+        match self.engines.candidate {
+            None => {
+                if self.redact {
+                    redact_verdict(&mut before, &rec.text);
+                }
+                write_verdict(&mut p.out, rec.id, &before, scratch);
+            }
+            Some(candidate) => {
+                let after = score_guarded(candidate, &msg)?;
+                let changes = p.changes.as_mut().expect("compare mode counts changes");
+                // Change lines carry rule ids, scores and categories, no message text, so
+                // there is nothing for --redact to mask in them.
+                if changes.add(&before, &after) {
+                    compare::write_change(&mut p.out, rec.line, rec.id, &before, &after);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Scores one message; a panic in the engine rejects the record instead of ending the run.
+/// (The panic hook installed by the CLI keeps the message text out of the report.)
+fn score_guarded(engine: &Engine, msg: &Message<'_>) -> Result<Verdict, Reason> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.score(msg)))
+        .map_err(|_| Reason::Internal)
+}
+
+/// Appends one verdict line: the contract's JSON, with `id` first when there is one.
+fn write_verdict(out: &mut Vec<u8>, id: Option<IdRef<'_>>, v: &Verdict, scratch: &mut Vec<u8>) {
+    match id {
+        None => serde_json::to_writer(&mut *out, v).expect("serialising to memory cannot fail"),
+        Some(id) => {
+            // Splice `"id":...,` in front of the verdict's own fields rather than building a
+            // serde_json::Value per record.
+            out.extend_from_slice(b"{\"id\":");
+            serde_json::to_writer(&mut *out, &id).expect("serialising to memory cannot fail");
+            out.push(b',');
+            scratch.clear();
+            serde_json::to_writer(&mut *scratch, v).expect("serialising to memory cannot fail");
+            out.extend_from_slice(&scratch[1..]);
+        }
+    }
+    out.push(b'\n');
+}
+
+#[derive(Serialize)]
+struct RejectLine<'a> {
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<IdRef<'a>>,
+    reason: &'static str,
+}
+
+fn write_reject(out: &mut Vec<u8>, r: &Rejected<'_>) {
+    let line = RejectLine {
+        line: r.line,
+        id: r.id,
+        reason: r.reason.as_str(),
+    };
+    serde_json::to_writer(&mut *out, &line).expect("serialising to memory cannot fail");
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(line: &str) -> Option<Reason> {
+        parse_jsonl(1, line.as_bytes()).err().map(|r| r.reason)
+    }
+
+    #[test]
+    fn jsonl_records_and_reasons() {
+        let cases: &[(&str, Option<Reason>)] = &[
+            (r#"{"text":"hi"}"#, None),
+            (r#"{"id":7,"text":"hi","sender":"10086"}"#, None),
+            (r#"{"id":null,"text":"hi","sender":10086}"#, None),
+            (r#"{"text":"esc\u0041\n","extra":[1,2]}"#, None),
+            ("", Some(Reason::EmptyLine)),
+            ("  \t", Some(Reason::EmptyLine)),
+            ("not json", Some(Reason::NotJson)),
+            (r#"{"text":"unterminated"#, Some(Reason::NotJson)),
+            (r#"["text"]"#, Some(Reason::NotObject)),
+            (r#""text""#, Some(Reason::NotObject)),
+            (r#"{"text":"a","text":"b"}"#, Some(Reason::DuplicateField)),
+            (r#"{"id":1}"#, Some(Reason::NoText)),
+            (r#"{"text":5}"#, Some(Reason::TextNotString)),
+            (r#"{"text":null}"#, Some(Reason::TextNotString)),
+            (r#"{"text":"  "}"#, Some(Reason::TextEmpty)),
+            (
+                r#"{"text":"hi","sender":{"a":1}}"#,
+                Some(Reason::SenderNotString),
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(reason(line), *want, "{line}");
+        }
+        let long = format!(r#"{{"text":"{}"}}"#, "a".repeat(MAX_TEXT_BYTES + 1));
+        assert_eq!(reason(&long), Some(Reason::TextTooLong));
+        assert_eq!(
+            parse_jsonl(3, b"{\"text\":\"\xff\"}")
+                .err()
+                .map(|r| r.reason),
+            Some(Reason::InvalidUtf8)
+        );
+    }
+
+    #[test]
+    fn escaped_text_is_unescaped_and_plain_text_borrowed() {
+        let r = parse_jsonl(1, br#"{"text":"a\"b\u4e2d","id":{"k":[1, 2]}}"#)
+            .ok()
+            .unwrap();
+        assert_eq!(r.text, "a\"b中");
+        match r.id {
+            Some(IdRef::Raw(raw)) => assert_eq!(raw.get(), r#"{"k":[1, 2]}"#),
+            _ => panic!("id not kept raw"),
+        }
+        let r = parse_jsonl(1, br#"{"text":"plain"}"#).ok().unwrap();
+        assert!(matches!(r.text, Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn verdict_line_splices_the_id_first() {
+        let engine = Engine::new().unwrap();
+        let v = engine.score(&Message::new("hello"));
+        let mut out = Vec::new();
+        let raw = RawValue::from_string("\"a-1\"".into()).unwrap();
+        write_verdict(&mut out, Some(IdRef::Raw(&raw)), &v, &mut Vec::new());
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with(r#"{"id":"a-1","verdict":"#), "{s}");
+        let parsed: serde_json::Value = serde_json::from_str(&s).unwrap();
+        let mut expected = serde_json::to_value(&v).unwrap();
+        expected["id"] = "a-1".into();
+        assert_eq!(parsed, expected);
+    }
+}
