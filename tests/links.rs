@@ -851,7 +851,7 @@ mod loading {
         // The compiled-in malicious list was replaced: its entry is no longer listed.
         assert!(!f[2].reasons.contains(&"MALICIOUS_LIST"), "{f:#?}");
         // Absent lists fall back to the compiled-in ones.
-        assert_eq!(a.find("t.cn/abc")[0].reasons.contains(&"SHORTENER"), true);
+        assert!(a.find("t.cn/abc")[0].reasons.contains(&"SHORTENER"));
     }
 
     #[test]

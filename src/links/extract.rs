@@ -278,12 +278,14 @@ pub fn fold(original: &str, out: &mut Folded) {
             }
         }
         // ` dot ` between alphanumerics.
-        if prev_alnum && c == ' ' && starts_with_ci(rest, " dot ") {
-            if rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric()) {
-                out.push('.', i, i + 5, DEFANGED);
-                i += 5;
-                continue;
-            }
+        if prev_alnum
+            && c == ' '
+            && starts_with_ci(rest, " dot ")
+            && rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric())
+        {
+            out.push('.', i, i + 5, DEFANGED);
+            i += 5;
+            continue;
         }
         // `点` between ASCII letters or digits: `abc点com`.
         if c == '点' && prev_alnum && rest[clen..].starts_with(|n: char| n.is_ascii_alphanumeric())
