@@ -466,6 +466,18 @@ mod extraction {
     x!(chinese_dot_time, "下午3点30分", &[]);
     x!(dot_word_in_sentence, "a dot on the map", &[]);
     x!(empty_text, "", &[]);
+    x!(title_case_tld_is_prose, "Mr.Li 您好", &[]);
+    x!(product_name_is_prose, "iPhone14.Pro 到货", &[]);
+    x!(
+        title_case_tld_with_www,
+        "www.Example.Com",
+        &[("www.Example.Com", "www.example.com")]
+    );
+    x!(
+        numbers_and_files_mixed,
+        "订单号12345.6789 金额1,234.56元 版本号V2.3.1 合同.docx",
+        &[]
+    );
 }
 
 mod psl_vectors {
