@@ -1007,3 +1007,34 @@ mod spans {
         assert_eq!(&"请登录jkm-help。top申诉"[s..e], "jkm-help。top");
     }
 }
+
+mod cli {
+    use crate::common::{run, stdout};
+
+    #[test]
+    fn score_shows_links_with_reputation_and_reasons() {
+        let o = run(&[
+            "score",
+            "--model",
+            "none",
+            "请登录jkm-help。top申诉 或 www.sf-express.com",
+        ]);
+        assert!(o.status.success(), "{o:?}");
+        let out = stdout(&o);
+        assert!(out.contains("links:"), "{out}");
+        assert!(
+            out.contains(
+                "\"jkm-help。top\" 9..23 -> http://jkm-help.top/  domain jkm-help.top  malicious"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("IDEOGRAPHIC_DOT"), "{out}");
+        assert!(out.contains("domain sf-express.com  trusted"), "{out}");
+    }
+
+    #[test]
+    fn score_without_links_says_none() {
+        let out = stdout(&run(&["score", "--model", "none", "您好。今天天气不错。"]));
+        assert!(out.contains("links: none"), "{out}");
+    }
+}
