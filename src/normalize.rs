@@ -89,10 +89,15 @@ pub fn normalize(original: &str) -> Normalized {
 /// Like [`normalize`], reusing the buffers of `out` (the hot path of batch scoring).
 pub fn normalize_into(original: &str, out: &mut Normalized) {
     char_pass(original, out);
-    if replace_contact_evasions(out) {
-        // A replacement can put a CJK word next to separators that the character pass kept
-        // (`微x*v` becomes `微信*v`): run the pass again over the result so that normalising
-        // twice changes nothing, then compose the two offset maps.
+    // A replacement can put a CJK word next to separators that the character pass kept
+    // (`微x*v` becomes `微信*v`), or make a new evasion (`薇扣扣` becomes `薇qq`): run the pass
+    // again over the result until nothing changes, so that normalising twice changes nothing,
+    // composing the offset maps. A replacement only makes a new evasion next to it, so this
+    // settles within a round or two; the bound keeps the worst case linear.
+    for _ in 0..3 {
+        if !replace_contact_evasions(out) {
+            break;
+        }
         let first = std::mem::take(out);
         char_pass(first.as_str(), out);
         for i in 0..out.starts.len() {

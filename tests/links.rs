@@ -466,6 +466,18 @@ mod extraction {
     x!(chinese_dot_time, "下午3点30分", &[]);
     x!(dot_word_in_sentence, "a dot on the map", &[]);
     x!(empty_text, "", &[]);
+    x!(title_case_tld_is_prose, "Mr.Li 您好", &[]);
+    x!(product_name_is_prose, "iPhone14.Pro 到货", &[]);
+    x!(
+        title_case_tld_with_www,
+        "www.Example.Com",
+        &[("www.Example.Com", "www.example.com")]
+    );
+    x!(
+        numbers_and_files_mixed,
+        "订单号12345.6789 金额1,234.56元 版本号V2.3.1 合同.docx",
+        &[]
+    );
 }
 
 mod psl_vectors {
@@ -851,7 +863,7 @@ mod loading {
         // The compiled-in malicious list was replaced: its entry is no longer listed.
         assert!(!f[2].reasons.contains(&"MALICIOUS_LIST"), "{f:#?}");
         // Absent lists fall back to the compiled-in ones.
-        assert_eq!(a.find("t.cn/abc")[0].reasons.contains(&"SHORTENER"), true);
+        assert!(a.find("t.cn/abc")[0].reasons.contains(&"SHORTENER"));
     }
 
     #[test]
@@ -993,5 +1005,36 @@ mod spans {
             u["end"].as_u64().unwrap() as usize,
         );
         assert_eq!(&"请登录jkm-help。top申诉"[s..e], "jkm-help。top");
+    }
+}
+
+mod cli {
+    use crate::common::{run, stdout};
+
+    #[test]
+    fn score_shows_links_with_reputation_and_reasons() {
+        let o = run(&[
+            "score",
+            "--model",
+            "none",
+            "请登录jkm-help。top申诉 或 www.sf-express.com",
+        ]);
+        assert!(o.status.success(), "{o:?}");
+        let out = stdout(&o);
+        assert!(out.contains("links:"), "{out}");
+        assert!(
+            out.contains(
+                "\"jkm-help。top\" 9..23 -> http://jkm-help.top/  domain jkm-help.top  malicious"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("IDEOGRAPHIC_DOT"), "{out}");
+        assert!(out.contains("domain sf-express.com  trusted"), "{out}");
+    }
+
+    #[test]
+    fn score_without_links_says_none() {
+        let out = stdout(&run(&["score", "--model", "none", "您好。今天天气不错。"]));
+        assert!(out.contains("links: none"), "{out}");
     }
 }

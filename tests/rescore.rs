@@ -60,7 +60,7 @@ fn bad_records_reconcile_keep_order_and_name_their_lines() {
         data.extend_from_slice(line);
         data.push(b'\n');
     };
-    push(r#"{"id":1,"text":"您已被判定为密接人员，健康码将转为红码"}"#.as_bytes()); // 1
+    push(r#"{"id":1,"text":"疾控中心通知：您已被判定为密接人员，健康码将转为红码，请立即添加微信提供身份证号和验证码解除"}"#.as_bytes()); // 1
     push(b"not json at all"); // 2
     push(br#"{"id":3}"#); // 3: no text
     push(b"{\"id\":4,\"text\":\"bad \xff\xfe bytes\"}"); // 4

@@ -8,4 +8,5 @@ mod fixtures;
 mod links;
 mod properties;
 mod rescore;
+mod rule_set;
 mod rules;

@@ -20,7 +20,10 @@
 //! level label of digits never counts (`198.00元`, `12.30`, `v1.2.3`), file names fail on
 //! their extension (`.pdf`, `.exe`, `.jpg` are not suffixes), and suffixes that are also
 //! common file extensions (`.zip`, `.mov`, `.py`, ...) count only after `www.` or a scheme.
-//! An address after `@` with no scheme is an e-mail address, not a link.
+//! A capitalised top-level label (`Mr.Li`, `iPhone14.Pro`) is prose unless `www.` opens
+//! the host. An address after `@` with no scheme is an e-mail address, not a link. A path
+//! stops at the first non-ASCII character: Chinese text glued after a link is far more common
+//! in SMS than a Unicode path.
 //!
 //! Chinese text glued to a link on either side is not part of it: an ASCII label stops at the
 //! first CJK character. A label of CJK characters (an IDN such as `例子.中国`) is read only
@@ -278,12 +281,14 @@ pub fn fold(original: &str, out: &mut Folded) {
             }
         }
         // ` dot ` between alphanumerics.
-        if prev_alnum && c == ' ' && starts_with_ci(rest, " dot ") {
-            if rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric()) {
-                out.push('.', i, i + 5, DEFANGED);
-                i += 5;
-                continue;
-            }
+        if prev_alnum
+            && c == ' '
+            && starts_with_ci(rest, " dot ")
+            && rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric())
+        {
+            out.push('.', i, i + 5, DEFANGED);
+            i += 5;
+            continue;
         }
         // `点` between ASCII letters or digits: `abc点com`.
         if c == '点' && prev_alnum && rest[clen..].starts_with(|n: char| n.is_ascii_alphanumeric())
@@ -786,6 +791,14 @@ fn host_counts_without_scheme(sc: &Scanner<'_>, host: &str) -> bool {
     };
     let split = sc.psl.split(&ascii);
     if split.registrable.is_none() {
+        return false;
+    }
+    // `Mr.Li`, `iPhone14.Pro`: a capitalised word after a dot is prose, not a top-level
+    // label (links are written `abc.com`, `ABC.COM`, at worst `Abc.com`).
+    let title_case = tld.len() >= 2
+        && tld.as_bytes()[0].is_ascii_uppercase()
+        && tld.bytes().skip(1).all(|c| c.is_ascii_lowercase());
+    if title_case && !starts_with_ci(host, "www.") {
         return false;
     }
     let tld_lower = tld.to_ascii_lowercase();

@@ -1,0 +1,87 @@
+//! The shipped rule set (rules/): its examples pass with the rules-only scorer, it is clean of
+//! lint findings, and every scam keeps the example coverage promised in rules/README.md.
+
+use crate::common::{run, stdout};
+use smishd::engine::{Engine, Message};
+use smishd::rules::{CaseExpect, RuleSet};
+use smishd::Category;
+
+fn shipped() -> RuleSet {
+    RuleSet::from_dir(&crate::common::rules_dir()).expect("shipped rules compile")
+}
+
+#[test]
+fn shipped_examples_pass_with_rules_only() {
+    let dir = crate::common::rules_dir();
+    let o = run(&["rules", "test", dir.to_str().unwrap(), "--model", "none"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(" 0 failed"), "{}", stdout(&o));
+}
+
+#[test]
+fn shipped_rules_have_no_lint_warnings() {
+    let set = shipped();
+    let warnings: Vec<String> = set.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}
+
+#[test]
+fn every_scam_has_enough_examples_and_cases() {
+    let set = shipped();
+    let scams = [
+        Category::CloseContactRedCode,
+        Category::PositiveParcel,
+        Category::PaidFastTest,
+        Category::MiracleDrug,
+    ];
+    for scam in scams {
+        let rules = set.rules().iter().filter(|r| r.category == scam);
+        let (hit, miss) = rules.fold((0, 0), |(h, m), r| (h + r.hit.len(), m + r.miss.len()));
+        assert!(hit >= 15, "{scam}: {hit} hit examples");
+        assert!(miss >= 10, "{scam}: {miss} miss examples");
+        // Cases live in the scam's own file; count those that expect this scam or fraud, and
+        // the not-fraud ones of the same file.
+        let file = set
+            .rules()
+            .iter()
+            .find(|r| r.category == scam)
+            .map(|r| r.location.split(':').next().unwrap().to_string())
+            .unwrap();
+        let cases: Vec<_> = set
+            .cases()
+            .iter()
+            .filter(|c| c.location.starts_with(&format!("{file}:")))
+            .collect();
+        let fraud = cases
+            .iter()
+            .filter(|c| matches!(c.expect, CaseExpect::Fraud | CaseExpect::Category(_)))
+            .count();
+        let not_fraud = cases
+            .iter()
+            .filter(|c| c.expect == CaseExpect::NotFraud)
+            .count();
+        assert!(
+            fraud >= 5 && not_fraud >= 5,
+            "{file}: {fraud} fraud / {not_fraud} not-fraud cases"
+        );
+    }
+}
+
+#[test]
+fn a_warning_quoting_every_keyword_is_not_fraud_but_the_scam_is() {
+    let engine = Engine::builder()
+        .rules_dir(crate::common::rules_dir())
+        .without_model()
+        .build()
+        .unwrap();
+    let scam =
+        "您被判定为密接，健康码将转红码，请加ｖｘ提供身份证号、银行卡号和验证码，并转账到安全账户";
+    let v = engine.score(&Message::new(scam));
+    assert!(v.is_fraud(), "{v:?}");
+    let warning = format!("【公安反诈提醒】警惕！有人称“{scam}”，这些都是诈骗，请拨打96110。");
+    let v = engine.score(&Message::new(&warning));
+    assert!(!v.is_fraud(), "{v:?}");
+    // One signal alone never flags.
+    let v = engine.score(&Message::new("请提供您的身份证号"));
+    assert!(!v.is_fraud(), "{v:?}");
+}
