@@ -284,7 +284,7 @@ impl Engine {
                 });
             }
         }
-        hits.sort_by(|a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+        hits.sort_by_key(|h| (h.start, h.end));
         hits
     }
 }

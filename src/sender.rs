@@ -72,10 +72,9 @@ impl SenderKind {
         let b = national.as_bytes();
         if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
             SenderKind::Mobile
-        } else if national.starts_with("106") && b.len() >= 7 {
-            SenderKind::ServiceNumber
-        } else if (national.starts_with("95") || national.starts_with("96"))
-            && (5..=8).contains(&b.len())
+        } else if (national.starts_with("106") && b.len() >= 7)
+            || ((national.starts_with("95") || national.starts_with("96"))
+                && (5..=8).contains(&b.len()))
         {
             SenderKind::ServiceNumber
         } else if (3..=6).contains(&b.len()) {
