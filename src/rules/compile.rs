@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::format::{line_of, RawRule, RuleFile, RuleSource};
 use super::{Case, CaseExpect, Group, Rule, RuleAction, RuleSet};
@@ -195,8 +195,11 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
         ));
     }
 
+    // A full DFA: a rule set of a few thousand keywords costs a few MB and matching becomes
+    // one table lookup per byte, the hot path of every message.
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&patterns.list)
         .map_err(|e| Error::new(ErrorKind::Rules, format!("keyword automaton: {e}")))?;
     let mut pattern_rules = vec![Vec::new(); patterns.list.len()];
