@@ -37,11 +37,14 @@ pub mod cli;
 pub mod defaults;
 pub mod engine;
 pub mod error;
+pub mod eval;
+pub mod features;
 pub mod links;
 pub mod model;
 pub mod normalize;
 pub mod rules;
 pub mod sender;
+pub mod train;
 pub mod verdict;
 
 pub use category::Category;
