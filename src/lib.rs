@@ -23,7 +23,10 @@
 //! - `rules/`: rule file format, compilation and lint, matching;
 //! - `links/`: URL extraction, registrable domains, reputation;
 //! - `sender.rs`: the kind of sender id;
-//! - `model/`: the linear model's file format and inference;
+//! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
+//! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
+//! - `train.rs`: training the model with linfa-logistic;
+//! - `eval.rs`: labelled data, the train/validation split, evaluation figures and the PR plot;
 //! - `verdict.rs`: thresholds and the verdict;
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;

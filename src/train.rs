@@ -236,11 +236,8 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         for h in &rule.hit {
             push_own(h, None, Some(class));
         }
-        for m in &rule.miss {
-            // A miss example is a message this rule must not fire on; it is only known to
-            // be legitimate when it is a warning (negative-weight) rule's own example.
-            let _ = m;
-        }
+        // `miss` examples are not used: a message a rule must not fire on may still be fraud
+        // of another kind, so it carries no label.
     }
     for case in rules.cases() {
         let class = match case.expect {
