@@ -14,8 +14,8 @@ use super::{EngineArgs, Exit};
 use crate::category::Category;
 use crate::engine::Message;
 use crate::eval::{
-    is_validation, pr_svg, predicted_category, read_labelled, report, Gold, LabelledFile, Report,
-    Scored,
+    is_validation, pr_svg, predicted_category, read_labelled, report, split_hash, Gold,
+    LabelledFile, Report, Scored,
 };
 use crate::verdict::{decide, Action, Forcing};
 
@@ -37,6 +37,9 @@ pub struct EvalArgs {
     /// model was not trained on.
     #[arg(long)]
     pub holdout: bool,
+    /// Count each normalised text once per file (corpora repeat some texts hundreds of times).
+    #[arg(long)]
+    pub unique: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -73,12 +76,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let mut scored: Vec<(Scored, usize)> = Vec::new();
     let mut considered = vec![0usize; files.len()];
     for (fi, f) in files.iter().enumerate() {
-        let rows: Vec<Option<(Scored, usize)>> = f
+        let rows: Vec<Option<(Scored, usize, u64)>> = f
             .rows
             .par_iter()
             .enumerate()
             .map(|(ri, row)| {
                 let analysis = engine.analyze(&Message::new(&row.text));
+                let key = split_hash(analysis.normalized.as_str());
                 if args.holdout && !is_validation(analysis.normalized.as_str()) {
                     return None;
                 }
@@ -103,11 +107,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
                         forced,
                     },
                     ri,
+                    key,
                 ))
             })
             .collect();
         considered[fi] = f.rows.len();
-        scored.extend(rows.into_iter().flatten());
+        let mut seen = std::collections::HashSet::new();
+        scored.extend(
+            rows.into_iter()
+                .flatten()
+                .filter(|(_, _, key)| !args.unique || seen.insert(*key))
+                .map(|(s, ri, _)| (s, ri)),
+        );
     }
     let all: Vec<Scored> = scored.iter().map(|(s, _)| s.clone()).collect();
     let rep = report(&all);
@@ -166,6 +177,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             "model": engine.model_version(),
             "ruleset": engine.ruleset_version(),
             "holdout": args.holdout,
+            "unique": args.unique,
             "thresholds": {"flag": t.flag, "block": t.block, "spam_flag": t.spam_flag},
             "files": per_file.iter().zip(&files).map(|((name, r, n), f)| serde_json::json!({
                 "path": name,
@@ -187,7 +199,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
 
     writeln!(
         out,
-        "model {}, rules {}, thresholds flag {} block {} spam {}{}",
+        "model {}, rules {}, thresholds flag {} block {} spam {}{}{}",
         engine.model_version(),
         engine.ruleset_version(),
         t.flag,
@@ -197,6 +209,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             "; validation split only (--holdout)"
         } else {
             "; all rows"
+        },
+        if args.unique {
+            "; each normalised text once (--unique)"
+        } else {
+            ""
         }
     )?;
     for ((name, r, n), f) in per_file.iter().zip(&files) {
