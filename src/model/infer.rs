@@ -133,8 +133,10 @@ mod tests {
 
     #[test]
     fn sparse_sum_counts_each_feature_once() {
-        let mut file = ModelFile::default();
-        file.bias = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let mut file = ModelFile {
+            bias: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ..ModelFile::default()
+        };
         for id in 0..100u32 {
             file.weights.push(Weight {
                 id: id * 7919,
