@@ -106,7 +106,9 @@ fn write_set(path: &Path) {
     }
     s.push_str("IL:Gambling\t这一行的标签不认识\n");
     s.push_str("this line has no tab\n");
-    fs::write(path, s).unwrap();
+    let mut bytes = s.into_bytes();
+    bytes.extend_from_slice(b"spam\t\xff\xfe broken\n");
+    fs::write(path, bytes).unwrap();
 }
 
 #[test]
@@ -163,6 +165,7 @@ fn train_then_score_then_eval() {
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("line 183: no tab"), "{err}");
+    assert!(err.contains("line 184: invalid UTF-8"), "{err}");
     assert!(err.contains("unknown label \"IL:Gambling\""), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let total = &v["total"];
