@@ -248,7 +248,8 @@ impl Engine {
         }
     }
 
-    fn forcing(&self, analysis: &Analysis) -> Forcing {
+    /// What forces a block in this analysis (block-action rule, malicious link), if anything.
+    pub fn forcing(&self, analysis: &Analysis) -> Forcing {
         for f in &analysis.fired {
             let rule = self.rules.rule(f.rule);
             if rule.action == RuleAction::Block {

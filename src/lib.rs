@@ -25,7 +25,10 @@
 //!   Suffix List (`host.rs`), domain lists, heuristics and the reputation class
 //!   (`reputation.rs`), brand lookalikes (`lookalike.rs`);
 //! - `sender.rs`: the kind of sender id;
-//! - `model/`: the linear model's file format and inference;
+//! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
+//! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
+//! - `train.rs`: training the model with linfa-logistic;
+//! - `eval.rs`: labelled data, the train/validation split, evaluation figures and the PR plot;
 //! - `verdict.rs`: thresholds and the verdict;
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;
@@ -41,11 +44,14 @@ pub mod cli;
 pub mod defaults;
 pub mod engine;
 pub mod error;
+pub mod eval;
+pub mod features;
 pub mod links;
 pub mod model;
 pub mod normalize;
 pub mod rules;
 pub mod sender;
+pub mod train;
 pub mod verdict;
 
 pub use category::Category;

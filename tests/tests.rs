@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod fixtures;
 mod links;
+mod model;
 mod properties;
 mod rescore;
 mod rule_set;

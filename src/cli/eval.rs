@@ -1,15 +1,369 @@
-//! `smishd eval`.
+//! `smishd eval`: precision, recall and false-positive rate on labelled files.
+//!
+//! `--show N` prints the text of the worst misses to the analyst's terminal (their own data);
+//! nothing here goes to a log.
 
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::Args;
+use rayon::prelude::*;
 
 use super::{EngineArgs, Exit};
+use crate::category::Category;
+use crate::engine::Message;
+use crate::eval::{
+    is_validation, pr_svg, predicted_category, read_labelled, report, split_hash, Gold,
+    LabelledFile, Report, Scored,
+};
+use crate::verdict::{decide, Action, Forcing};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    /// Labelled TSV file (`label<TAB>text`); repeat for several.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the N worst false positives and false negatives (with their text).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub show: usize,
+    /// Write the precision-recall curve of fraud detection to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Only the validation split (texts `smishd train` held out), so figures are on data the
+    /// model was not trained on.
+    #[arg(long)]
+    pub holdout: bool,
+    /// Count each normalised text once per file (corpora repeat some texts hundreds of times).
+    #[arg(long)]
+    pub unique: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
-pub fn run(_args: EvalArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("smishd eval is not available in this build yet")
+pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
+    let engine = args.engine.engine()?;
+    let t = *engine.thresholds();
+    let mut files: Vec<LabelledFile> = Vec::new();
+    for path in &args.data {
+        match read_labelled(path) {
+            Ok(f) => files.push(f),
+            Err(e) => {
+                eprintln!("smishd: error: {}: {e}", path.display());
+                return Ok(Exit::Error);
+            }
+        }
+    }
+    for f in &files {
+        for (line, reason) in f.bad.iter().take(10) {
+            eprintln!("{}: line {line}: {reason}", f.path.display());
+        }
+        if f.bad.len() > 10 {
+            eprintln!("{}: {} more bad lines", f.path.display(), f.bad.len() - 10);
+        }
+        for (label, n) in &f.unknown {
+            eprintln!(
+                "{}: skipped {n} rows with unknown label {label:?}",
+                f.path.display()
+            );
+        }
+    }
+
+    // (row, text index) pairs; the text is kept only by reference into `files`.
+    let mut scored: Vec<(Scored, usize)> = Vec::new();
+    let mut considered = vec![0usize; files.len()];
+    for (fi, f) in files.iter().enumerate() {
+        let rows: Vec<Option<(Scored, usize, u64)>> = f
+            .rows
+            .par_iter()
+            .enumerate()
+            .map(|(ri, row)| {
+                let analysis = engine.analyze(&Message::new(&row.text));
+                let key = split_hash(analysis.normalized.as_str());
+                if args.holdout && !is_validation(analysis.normalized.as_str()) {
+                    return None;
+                }
+                let probs = engine.probabilities(&analysis);
+                let forcing = engine.forcing(&analysis);
+                let (action, category, score) = decide(&probs, forcing, &t);
+                let forced = match forcing {
+                    Forcing::None => false,
+                    Forcing::Rule(c) => c.is_fraud(),
+                    Forcing::MaliciousLink => true,
+                };
+                let predicted = predicted_category(action, category);
+                Some((
+                    Scored {
+                        file: fi,
+                        line: row.line,
+                        gold: row.gold,
+                        predicted,
+                        action,
+                        detected: action != Action::Allow && category.is_fraud(),
+                        score,
+                        forced,
+                    },
+                    ri,
+                    key,
+                ))
+            })
+            .collect();
+        considered[fi] = f.rows.len();
+        let mut seen = std::collections::HashSet::new();
+        scored.extend(
+            rows.into_iter()
+                .flatten()
+                .filter(|(_, _, key)| !args.unique || seen.insert(*key))
+                .map(|(s, ri, _)| (s, ri)),
+        );
+    }
+    let all: Vec<Scored> = scored.iter().map(|(s, _)| s.clone()).collect();
+    let rep = report(&all);
+    let per_file: Vec<(String, Report, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(fi, f)| {
+            let rows: Vec<Scored> = all.iter().filter(|s| s.file == fi).cloned().collect();
+            (f.path.display().to_string(), report(&rows), considered[fi])
+        })
+        .collect();
+
+    if let Some(plot) = &args.plot {
+        let title = format!(
+            "fraud detection, model {}{}",
+            engine.model_version(),
+            if args.holdout { ", holdout" } else { "" }
+        );
+        std::fs::write(plot, pr_svg(&rep, &title))
+            .with_context(|| format!("writing {}", plot.display()))?;
+    }
+
+    // Worst mistakes: legit or spam called fraud with the highest scores; fraud missed with
+    // the lowest.
+    let mut fps: Vec<&(Scored, usize)> = scored
+        .iter()
+        .filter(|(s, _)| !s.gold.is_fraud() && s.detected)
+        .collect();
+    fps.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+    let mut fns: Vec<&(Scored, usize)> = scored
+        .iter()
+        .filter(|(s, _)| s.gold.is_fraud() && !s.detected)
+        .collect();
+    fns.sort_by(|a, b| a.0.score.total_cmp(&b.0.score));
+    let text_of = |s: &Scored, ri: usize| files[s.file].rows[ri].text.as_str();
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        let show = |v: &[&(Scored, usize)]| -> Vec<serde_json::Value> {
+            v.iter()
+                .take(args.show)
+                .map(|(s, ri)| {
+                    serde_json::json!({
+                        "file": files[s.file].path.display().to_string(),
+                        "line": s.line,
+                        "gold": s.gold.name(),
+                        "predicted": s.predicted.as_str(),
+                        "verdict": s.action.as_str(),
+                        "score": s.score,
+                        "text": text_of(s, *ri),
+                    })
+                })
+                .collect()
+        };
+        let value = serde_json::json!({
+            "model": engine.model_version(),
+            "ruleset": engine.ruleset_version(),
+            "holdout": args.holdout,
+            "unique": args.unique,
+            "thresholds": {"flag": t.flag, "block": t.block, "spam_flag": t.spam_flag},
+            "files": per_file.iter().zip(&files).map(|((name, r, n), f)| serde_json::json!({
+                "path": name,
+                "rows_read": n,
+                "rows_evaluated": r.rows,
+                "bad_lines": f.bad.len(),
+                "skipped_labels": f.unknown,
+                "figures": r,
+            })).collect::<Vec<_>>(),
+            "total": rep,
+            "worst_false_positives": show(&fps),
+            "worst_false_negatives": show(&fns),
+        });
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+        out.flush()?;
+        return Ok(Exit::Ok);
+    }
+
+    writeln!(
+        out,
+        "model {}, rules {}, thresholds flag {} block {} spam {}{}{}",
+        engine.model_version(),
+        engine.ruleset_version(),
+        t.flag,
+        t.block,
+        t.spam_flag,
+        if args.holdout {
+            "; validation split only (--holdout)"
+        } else {
+            "; all rows"
+        },
+        if args.unique {
+            "; each normalised text once (--unique)"
+        } else {
+            ""
+        }
+    )?;
+    for ((name, r, n), f) in per_file.iter().zip(&files) {
+        writeln!(
+            out,
+            "{name}: {} rows evaluated of {n} labelled ({} bad lines, {} unknown labels skipped)",
+            r.rows,
+            f.bad.len(),
+            f.skipped()
+        )?;
+        if per_file.len() > 1 {
+            writeln!(
+                out,
+                "  fraud detected {}; legit called fraud {}; spam called fraud {}; spam recognised {}",
+                pct(r.fraud_detected, r.fraud_rows),
+                pct(r.legit_called_fraud, r.legit_rows),
+                pct(r.spam_called_fraud, r.spam_rows),
+                pct(r.spam_recognised, r.spam_rows)
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "fraud detected (flag/block, fraud category): {}",
+        pct(rep.fraud_detected, rep.fraud_rows)
+    )?;
+    writeln!(
+        out,
+        "legit messages called fraud:                 {}",
+        pct(rep.legit_called_fraud, rep.legit_rows)
+    )?;
+    writeln!(
+        out,
+        "spam called fraud:                           {}",
+        pct(rep.spam_called_fraud, rep.spam_rows)
+    )?;
+    writeln!(
+        out,
+        "spam recognised as spam:                     {}",
+        pct(rep.spam_recognised, rep.spam_rows)
+    )?;
+    if let Some(ap) = rep.average_precision {
+        writeln!(out, "average precision (fraud vs rest):           {ap:.4}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<24} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "category", "precision", "recall", "f1", "support", "predicted"
+    )?;
+    for c in &rep.per_category {
+        writeln!(
+            out,
+            "{:<24} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>9}",
+            c.category, c.precision, c.recall, c.f1, c.support, c.predicted
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "confusion matrix (rows: label, columns: predicted)")?;
+    let cols: Vec<Category> = Category::ALL.to_vec();
+    write!(out, "{:<24}", "")?;
+    for c in &cols {
+        write!(out, " {:>10}", short(c.as_str()))?;
+    }
+    writeln!(out)?;
+    for (gold, row) in &rep.confusion {
+        write!(out, "{gold:<24}")?;
+        for c in &cols {
+            write!(out, " {:>10}", row.get(c.as_str()).copied().unwrap_or(0))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "threshold sweep (flag at P(fraud) >= t; forced blocks always count)"
+    )?;
+    writeln!(
+        out,
+        "{:>6} {:>14} {:>14} {:>14} {:>10}",
+        "t", "fraud detected", "legit->fraud", "spam->fraud", "precision"
+    )?;
+    for p in &rep.sweep {
+        writeln!(
+            out,
+            "{:>6.2} {:>13.2}% {:>13.3}% {:>13.3}% {:>10.4}",
+            p.threshold,
+            100.0 * p.fraud_detected,
+            100.0 * p.legit_called_fraud,
+            100.0 * p.spam_called_fraud,
+            p.precision
+        )?;
+    }
+    if args.show > 0 {
+        for (title, list) in [
+            ("worst false positives", &fps),
+            ("worst false negatives", &fns),
+        ] {
+            writeln!(out)?;
+            writeln!(out, "{title} ({} in all)", list.len())?;
+            for (s, ri) in list.iter().take(args.show) {
+                writeln!(
+                    out,
+                    "  {}:{} {} -> {} {} {:.4}  {}",
+                    files[s.file].path.display(),
+                    s.line,
+                    s.gold.name(),
+                    s.action.as_str(),
+                    s.predicted.as_str(),
+                    s.score,
+                    one_line(text_of(s, *ri))
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    let _ = Gold::None;
+    Ok(Exit::Ok)
+}
+
+fn pct(a: usize, b: usize) -> String {
+    if b == 0 {
+        "n/a (no such rows)".into()
+    } else {
+        format!("{:.2}% ({a}/{b})", 100.0 * a as f64 / b as f64)
+    }
+}
+
+fn short(s: &str) -> String {
+    match s {
+        "close_contact_red_code" => "red_code".into(),
+        "positive_parcel" => "parcel".into(),
+        "paid_fast_test" => "fast_test".into(),
+        "miracle_drug" => "drug".into(),
+        "generic_fraud" => "generic".into(),
+        other => other.into(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().count() > 160 {
+        let mut t: String = s.chars().take(160).collect();
+        t.push('…');
+        t
+    } else {
+        s
+    }
 }

@@ -1,15 +1,74 @@
-//! `smishd train`.
+//! `smishd train`: train the linear model on labelled files and write a model file.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::Args;
 
 use super::{EngineArgs, Exit};
+use crate::engine::Engine;
+use crate::train::{train, TrainOptions};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// Labelled TSV file (`label<TAB>text`); repeat for several.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Number of hashed n-gram buckets kept as model columns.
+    #[arg(long, value_name = "K", default_value_t = TrainOptions::default().ngrams)]
+    pub ngrams: usize,
+    /// L2 regularisation strength.
+    #[arg(long, default_value_t = TrainOptions::default().alpha)]
+    pub alpha: f32,
+    /// L-BFGS iterations at most.
+    #[arg(long, value_name = "N", default_value_t = TrainOptions::default().max_iterations)]
+    pub iterations: u64,
+    /// Training rows kept at most per (source, class).
+    #[arg(long, value_name = "N", default_value_t = TrainOptions::default().cap)]
+    pub cap: usize,
+    /// Model version written in the file (default: date and weight hash).
+    #[arg(long = "model-version", value_name = "V")]
+    pub model_version: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
-pub fn run(_args: TrainArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("smishd train is not available in this build yet")
+pub fn run(args: TrainArgs) -> anyhow::Result<Exit> {
+    // Training labels and features come from the rules alone; a loaded model plays no part.
+    let mut builder = Engine::builder().without_model();
+    if let Some(dir) = &args.engine.rules {
+        builder = builder.rules_dir(dir);
+    }
+    let engine = builder.build()?;
+    for path in &args.data {
+        if let Err(e) = std::fs::File::open(path) {
+            eprintln!("smishd: error: {}: {e}", path.display());
+            return Ok(Exit::Error);
+        }
+    }
+    let opts = TrainOptions {
+        data: args.data.clone(),
+        ngrams: args.ngrams,
+        alpha: args.alpha,
+        max_iterations: args.iterations,
+        cap: args.cap,
+        version: args.model_version.clone(),
+        ..TrainOptions::default()
+    };
+    let trained = train(&engine, &opts, &mut |line| eprintln!("train: {line}"))?;
+    let text = trained.file.write();
+    std::fs::write(&args.out, &text).with_context(|| format!("writing {}", args.out.display()))?;
+    for line in &trained.summary {
+        println!("{line}");
+    }
+    println!(
+        "wrote {} (model {}, {} bytes)",
+        args.out.display(),
+        trained.file.header.model_version,
+        text.len()
+    );
+    Ok(Exit::Ok)
 }

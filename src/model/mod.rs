@@ -1,21 +1,32 @@
-//! The linear model: file format and inference. (Placeholder until training lands: an engine
-//! without a model scores from rule evidence alone, see engine.rs.)
+//! The linear model: its file format ([`file`]) and inference ([`infer`]). Training lives in
+//! `train.rs`, so a scoring build carries no solver code on its hot path.
+
+pub mod file;
+pub mod infer;
 
 use std::path::Path;
 
 use crate::engine::Analysis;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::rules::RuleSet;
 
-/// A trained linear model.
+pub use file::{Header, ModelFile, Source, Weight};
+pub use infer::Weights;
+
+/// A trained linear model: its header and its weights.
 #[derive(Clone, Debug)]
 pub struct Model {
-    version: String,
+    header: Header,
+    weights: Weights,
 }
 
 impl Model {
     pub fn version(&self) -> &str {
-        &self.version
+        &self.header.model_version
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
     }
 
     pub fn from_file(path: &Path) -> Result<Model> {
@@ -23,14 +34,25 @@ impl Model {
         Model::parse(&text, &path.display().to_string())
     }
 
-    pub fn parse(_text: &str, origin: &str) -> Result<Model> {
-        Err(Error::new(
-            ErrorKind::Model,
-            format!("{origin}: model files are not supported yet"),
-        ))
+    /// Parses a model file's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Model> {
+        Ok(Model::from_model_file(&ModelFile::parse(text, origin)?))
     }
 
-    pub fn predict_analysis(&self, _rules: &RuleSet, _analysis: &Analysis) -> [f64; 7] {
-        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    pub fn from_model_file(file: &ModelFile) -> Model {
+        Model {
+            header: file.header.clone(),
+            weights: Weights::new(file),
+        }
+    }
+
+    /// Class probabilities, indexed by [`Category::index`](crate::Category::index).
+    pub fn predict_analysis(&self, rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
+        self.weights.predict_analysis(rules, analysis)
+    }
+
+    /// Class probabilities of a feature set (see [`crate::features::extract`]).
+    pub fn predict_features(&self, ids: &[u32]) -> [f64; 7] {
+        self.weights.predict_features(ids)
     }
 }

@@ -1,0 +1,185 @@
+//! Features of one analysed message, schema [`SCHEMA`] (`smishd-features-v1`).
+//!
+//! A message becomes a SET of feature ids (binary features, value 1), in two spaces:
+//!
+//! - `0 .. 2^20`: hashed character n-grams (orders 1, 2 and 3) of the normalised text in which
+//!   every run of ASCII digits is collapsed to one `0` (phone numbers, amounts and codes of any
+//!   length read the same);
+//! - `2^20 .. 2^21`: named signals, hashed from a key `prefix:name`: every fired rule
+//!   (`rule:RED_CODE_THREAT`), every fired rule's category (`category:positive_parcel`), every
+//!   link's reputation (`url:suspicious`) and reason (`url_reason:SUSPICIOUS_TLD`), and the
+//!   sender's kind when a sender was given (`sender:mobile`).
+//!
+//! The hash is fixed and documented so a model file means the same thing in every build:
+//! 32-bit FNV-1a over the UTF-8 bytes (offset basis 0x811c9dc5, prime 0x01000193), xor-folded
+//! to 20 bits (`(h >> 20 ^ h) & 0xfffff`). std's `DefaultHasher` is not used: its output may
+//! change between Rust releases. Changing anything here means a new schema name.
+
+use crate::engine::Analysis;
+use crate::rules::RuleSet;
+
+/// Name of this feature schema, written in and checked against every model file.
+pub const SCHEMA: &str = "smishd-features-v1";
+/// Name of the hash function, written in every model file.
+pub const HASH: &str = "fnv1a32-xorfold";
+/// Bits of the hashed spaces.
+pub const HASH_BITS: u32 = 20;
+/// Size of the n-gram space; named signals live in `NGRAM_SPACE .. 2 * NGRAM_SPACE`.
+pub const NGRAM_SPACE: u32 = 1 << HASH_BITS;
+/// The n-gram orders, as written in model files.
+pub const NGRAM_ORDERS: &str = "1,2,3";
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+const MASK: u32 = NGRAM_SPACE - 1;
+
+/// 32-bit FNV-1a of `bytes`, continuing from `h` (start with [`fnv1a_start`]).
+#[inline]
+pub fn fnv1a_feed(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+#[inline]
+pub fn fnv1a_start() -> u32 {
+    FNV_OFFSET
+}
+
+#[inline]
+fn fold(h: u32) -> u32 {
+    ((h >> HASH_BITS) ^ h) & MASK
+}
+
+/// The id of a named signal `prefix:name` (prefix given with its colon).
+#[inline]
+pub fn signal_id(prefix: &str, name: &str) -> u32 {
+    let h = fnv1a_feed(
+        fnv1a_feed(fnv1a_start(), prefix.as_bytes()),
+        name.as_bytes(),
+    );
+    NGRAM_SPACE | fold(h)
+}
+
+/// Is `id` a hashed n-gram (rather than a named signal)?
+#[inline]
+pub fn is_ngram(id: u32) -> bool {
+    id < NGRAM_SPACE
+}
+
+/// Calls `f` with the id of every character n-gram of `text` (orders 1 to 3, digit runs
+/// collapsed), repeats included.
+#[inline]
+pub fn visit_ngrams(text: &str, f: &mut impl FnMut(u32)) {
+    // The last three characters after digit collapsing, most recent last, as UTF-8.
+    let mut window: [([u8; 4], usize); 3] = [([0; 4], 0); 3];
+    let mut filled = 0usize;
+    let mut prev_digit = false;
+    for c in text.chars() {
+        let c = if c.is_ascii_digit() {
+            if prev_digit {
+                continue;
+            }
+            prev_digit = true;
+            '0'
+        } else {
+            prev_digit = false;
+            c
+        };
+        window[0] = window[1];
+        window[1] = window[2];
+        let mut buf = [0u8; 4];
+        let len = c.encode_utf8(&mut buf).len();
+        window[2] = (buf, len);
+        filled = (filled + 1).min(3);
+        // n-grams ending at c: [c], [p1 c], [p2 p1 c].
+        let (b2, l2) = &window[2];
+        f(fold(fnv1a_feed(fnv1a_start(), &b2[..*l2])));
+        if filled >= 2 {
+            let (b1, l1) = &window[1];
+            let h = fnv1a_feed(fnv1a_start(), &b1[..*l1]);
+            f(fold(fnv1a_feed(h, &b2[..*l2])));
+        }
+        if filled >= 3 {
+            let (b0, l0) = &window[0];
+            let (b1, l1) = &window[1];
+            let h = fnv1a_feed(fnv1a_feed(fnv1a_start(), &b0[..*l0]), &b1[..*l1]);
+            f(fold(fnv1a_feed(h, &b2[..*l2])));
+        }
+    }
+}
+
+/// Calls `f(prefix, name)` for every named signal of an analysis, repeats included.
+pub fn visit_signals(rules: &RuleSet, analysis: &Analysis, f: &mut impl FnMut(&str, &str)) {
+    for fired in &analysis.fired {
+        let rule = rules.rule(fired.rule);
+        f("rule:", &rule.id);
+        f("category:", rule.category.as_str());
+    }
+    for u in &analysis.urls {
+        f("url:", u.reputation.as_str());
+        for reason in &u.reasons {
+            f("url_reason:", reason);
+        }
+    }
+    if let Some(kind) = analysis.sender {
+        f("sender:", kind.as_str());
+    }
+}
+
+/// Calls `f` with every feature id of an analysis, repeats included (the hot path: no
+/// allocation).
+#[inline]
+pub fn visit(rules: &RuleSet, analysis: &Analysis, f: &mut impl FnMut(u32)) {
+    visit_ngrams(analysis.normalized.as_str(), f);
+    visit_signals(rules, analysis, &mut |p, n| f(signal_id(p, n)));
+}
+
+/// The feature set of an analysis: sorted, without repeats.
+pub fn extract(rules: &RuleSet, analysis: &Analysis, out: &mut Vec<u32>) {
+    out.clear();
+    visit(rules, analysis, &mut |id| out.push(id));
+    out.sort_unstable();
+    out.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ngrams(text: &str) -> Vec<u32> {
+        let mut v = Vec::new();
+        visit_ngrams(text, &mut |id| v.push(id));
+        v
+    }
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        // Published FNV-1a 32-bit test vectors.
+        assert_eq!(fnv1a_feed(fnv1a_start(), b""), 0x811c9dc5);
+        assert_eq!(fnv1a_feed(fnv1a_start(), b"a"), 0xe40c292c);
+        assert_eq!(fnv1a_feed(fnv1a_start(), b"foobar"), 0xbf9cf968);
+    }
+
+    #[test]
+    fn ngram_counts_and_digit_collapsing() {
+        // 3 chars: 3 unigrams + 2 bigrams + 1 trigram.
+        assert_eq!(ngrams("abc").len(), 6);
+        assert_eq!(ngrams("").len(), 0);
+        // Digit runs of any length read the same.
+        assert_eq!(ngrams("验证码123456"), ngrams("验证码9"));
+        assert_ne!(ngrams("验证码1"), ngrams("验证码a"));
+        assert!(ngrams("密接红码").iter().all(|&id| is_ngram(id)));
+    }
+
+    #[test]
+    fn signals_live_in_their_own_space() {
+        let id = signal_id("rule:", "RED_CODE_THREAT");
+        assert!(!is_ngram(id));
+        assert!(id < 2 * NGRAM_SPACE);
+        assert_ne!(id, signal_id("rule:", "RED_CODE_THREAT2"));
+        assert_eq!(id, signal_id("rule:RED_", "CODE_THREAT"));
+    }
+}

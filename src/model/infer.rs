@@ -1,0 +1,160 @@
+//! Inference: a sparse dot product over the learned weights, then softmax.
+//!
+//! The weights of the selected features sit in an open-addressing table keyed by feature id
+//! (multiplicative hashing, linear probing, load factor at most 1/2). A message's n-grams and
+//! signals are looked up one by one as they are produced; the few that have weights are
+//! collected, deduplicated (features are binary) and summed. No dense row is ever built.
+
+use crate::engine::Analysis;
+use crate::features;
+use crate::rules::RuleSet;
+
+use super::file::ModelFile;
+
+const EMPTY: u32 = u32::MAX;
+
+/// The weights of a model, ready for scoring.
+#[derive(Clone, Debug)]
+pub struct Weights {
+    bias: [f32; 7],
+    keys: Vec<u32>,
+    values: Vec<[f32; 7]>,
+    shift: u32,
+}
+
+impl Weights {
+    pub fn new(file: &ModelFile) -> Weights {
+        let slots = (file.weights.len() * 2).next_power_of_two().max(16);
+        let shift = 32 - slots.trailing_zeros();
+        let mut w = Weights {
+            bias: file.bias,
+            keys: vec![EMPTY; slots],
+            values: vec![[0.0; 7]; slots],
+            shift,
+        };
+        for weight in &file.weights {
+            let mut i = w.slot(weight.id);
+            loop {
+                if w.keys[i] == EMPTY || w.keys[i] == weight.id {
+                    w.keys[i] = weight.id;
+                    // A repeated id adds up, as it would in a dense vector.
+                    for (v, x) in w.values[i].iter_mut().zip(weight.w) {
+                        *v += x;
+                    }
+                    break;
+                }
+                i = (i + 1) & (w.keys.len() - 1);
+            }
+        }
+        w
+    }
+
+    #[inline]
+    fn slot(&self, id: u32) -> usize {
+        (id.wrapping_mul(0x9E37_79B1) >> self.shift) as usize
+    }
+
+    /// The table slot holding `id`'s weights, if it has any.
+    #[inline]
+    fn find(&self, id: u32) -> Option<u32> {
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(id);
+        loop {
+            let k = self.keys[i];
+            if k == id {
+                return Some(i as u32);
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Number of features with weights.
+    pub fn len(&self) -> usize {
+        self.keys.iter().filter(|&&k| k != EMPTY).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Class probabilities of an analysed message.
+    pub fn predict_analysis(&self, rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
+        let mut hits: Vec<u32> = Vec::with_capacity(64);
+        features::visit(rules, analysis, &mut |id| {
+            if let Some(slot) = self.find(id) {
+                hits.push(slot);
+            }
+        });
+        self.sum_slots(&mut hits)
+    }
+
+    /// Class probabilities of a feature set (ids, repeats allowed).
+    pub fn predict_features(&self, ids: &[u32]) -> [f64; 7] {
+        let mut hits: Vec<u32> = ids.iter().filter_map(|&id| self.find(id)).collect();
+        self.sum_slots(&mut hits)
+    }
+
+    fn sum_slots(&self, hits: &mut Vec<u32>) -> [f64; 7] {
+        hits.sort_unstable();
+        hits.dedup();
+        let mut z = self.bias;
+        for &slot in hits.iter() {
+            let w = &self.values[slot as usize];
+            for k in 0..7 {
+                z[k] += w[k];
+            }
+        }
+        softmax(&z)
+    }
+}
+
+/// Softmax in f64 of the 7 logits.
+pub fn softmax(z: &[f32; 7]) -> [f64; 7] {
+    let max = z.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+    let mut p = [0.0f64; 7];
+    let mut sum = 0.0;
+    for k in 0..7 {
+        p[k] = (z[k] as f64 - max).exp();
+        sum += p[k];
+    }
+    for v in p.iter_mut() {
+        *v /= sum;
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::file::Weight;
+
+    #[test]
+    fn sparse_sum_counts_each_feature_once() {
+        let mut file = ModelFile {
+            bias: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ..ModelFile::default()
+        };
+        for id in 0..100u32 {
+            file.weights.push(Weight {
+                id: id * 7919,
+                w: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (id % 3) as f32],
+                name: None,
+            });
+        }
+        let w = Weights::new(&file);
+        assert_eq!(w.len(), 100);
+        let none = w.predict_features(&[5, 6, 123456]);
+        assert!((none[0] - softmax(&file.bias)[0]).abs() < 1e-12);
+        // id 2*7919 has weight 2 on generic_fraud; repeating it must not count twice.
+        let once = w.predict_features(&[2 * 7919]);
+        let twice = w.predict_features(&[2 * 7919, 2 * 7919]);
+        assert_eq!(once, twice);
+        let mut z = file.bias;
+        z[6] += 2.0;
+        assert!((once[6] - softmax(&z)[6]).abs() < 1e-9);
+        assert!((once.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+}
