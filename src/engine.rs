@@ -299,16 +299,7 @@ impl Engine {
 /// probability goes to the scam category with the most evidence (a specific scam before
 /// `generic_fraud`). Spam evidence works the same way on what fraud leaves.
 pub fn rule_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
-    let mut by_category = [0.0f64; 7];
-    let mut against = 0.0;
-    for f in &analysis.fired {
-        let rule = rules.rule(f.rule);
-        if rule.weight < 0.0 {
-            against += rule.weight;
-        } else {
-            by_category[rule.category.index()] += rule.weight;
-        }
-    }
+    let evidence = RuleEvidence::of(rules, analysis);
     let link_evidence: f64 = analysis
         .urls
         .iter()
@@ -318,14 +309,9 @@ pub fn rule_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
             _ => 0.0,
         })
         .fold(0.0, f64::max);
-    let fraud_evidence: f64 = Category::FRAUD
-        .iter()
-        .map(|c| by_category[c.index()])
-        .sum::<f64>()
-        + link_evidence
-        + against;
-    let p_fraud = sigmoid(fraud_evidence - 3.0);
-    let p_spam = (1.0 - p_fraud) * sigmoid(by_category[Category::Spam.index()] - 2.0);
+    let p_fraud = sigmoid(evidence.fraud + link_evidence - 3.0);
+    let p_spam = (1.0 - p_fraud) * sigmoid(evidence.spam - 2.0);
+    let by_category = evidence.by_category;
 
     let specific = [
         Category::CloseContactRedCode,
@@ -346,6 +332,37 @@ pub fn rule_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
     probs[Category::Spam.index()] = p_spam;
     probs[Category::None.index()] = (1.0 - p_fraud - p_spam).max(0.0);
     probs
+}
+
+/// The rule authors' weights summed: the evidence both the rules-only scorer and the model's
+/// evidence-level features are made from.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RuleEvidence {
+    /// Positive weights of fired rules, by category index.
+    pub by_category: [f64; 7],
+    /// Negative weights (evidence against fraud), summed; zero or less.
+    pub against: f64,
+    /// Fraud evidence: positive weights in fraud categories plus `against`.
+    pub fraud: f64,
+    /// Spam evidence: positive weights in the spam category.
+    pub spam: f64,
+}
+
+impl RuleEvidence {
+    pub fn of(rules: &RuleSet, analysis: &Analysis) -> RuleEvidence {
+        let mut e = RuleEvidence::default();
+        for f in &analysis.fired {
+            let rule = rules.rule(f.rule);
+            if rule.weight < 0.0 {
+                e.against += rule.weight;
+            } else {
+                e.by_category[rule.category.index()] += rule.weight;
+            }
+        }
+        e.fraud = Category::FRAUD.iter().map(|c| e.by_category[c.index()]).sum::<f64>() + e.against;
+        e.spam = e.by_category[Category::Spam.index()];
+        e
+    }
 }
 
 fn sigmoid(x: f64) -> f64 {

@@ -7,19 +7,23 @@
 //!   length read the same);
 //! - `2^20 .. 2^21`: named signals, hashed from a key `prefix:name`: every fired rule
 //!   (`rule:RED_CODE_THREAT`), every fired rule's category (`category:positive_parcel`), every
-//!   link's reputation (`url:suspicious`) and reason (`url_reason:SUSPICIOUS_TLD`), and the
-//!   sender's kind when a sender was given (`sender:mobile`).
+//!   link's reputation (`url:suspicious`) and reason (`url_reason:SUSPICIOUS_TLD`), the
+//!   sender's kind when a sender was given (`sender:mobile`), and the level the rule authors'
+//!   summed weights reach ([`RuleEvidence`]): `evidence:fraud>=N` for each N of
+//!   [`FRAUD_LEVELS`] reached, `evidence:against>=N` and `evidence:spam>=N` likewise. The levels
+//!   are cumulative, so the model learns a monotone step function of the rule evidence and a
+//!   rule's weight counts even for a message unlike any in the corpora.
 //!
 //! The hash is fixed and documented so a model file means the same thing in every build:
 //! 32-bit FNV-1a over the UTF-8 bytes (offset basis 0x811c9dc5, prime 0x01000193), xor-folded
 //! to 20 bits (`(h >> 20 ^ h) & 0xfffff`). std's `DefaultHasher` is not used: its output may
 //! change between Rust releases. Changing anything here means a new schema name.
 
-use crate::engine::Analysis;
+use crate::engine::{Analysis, RuleEvidence};
 use crate::rules::RuleSet;
 
 /// Name of this feature schema, written in and checked against every model file.
-pub const SCHEMA: &str = "smishd-features-v1";
+pub const SCHEMA: &str = "smishd-features-v2";
 /// Name of the hash function, written in every model file.
 pub const HASH: &str = "fnv1a32-xorfold";
 /// Bits of the hashed spaces.
@@ -127,7 +131,33 @@ pub fn visit_signals(rules: &RuleSet, analysis: &Analysis, f: &mut impl FnMut(&s
     if let Some(kind) = analysis.sender {
         f("sender:", kind.as_str());
     }
+    if !analysis.fired.is_empty() {
+        let e = RuleEvidence::of(rules, analysis);
+        for (level, name) in FRAUD_LEVELS {
+            if e.fraud >= level {
+                f("evidence:fraud>=", name);
+            }
+        }
+        for (level, name) in AGAINST_LEVELS {
+            if -e.against >= level {
+                f("evidence:against>=", name);
+            }
+        }
+        for (level, name) in SPAM_LEVELS {
+            if e.spam >= level {
+                f("evidence:spam>=", name);
+            }
+        }
+    }
 }
+
+/// Levels of summed fraud-rule weight that become features (value, name).
+pub const FRAUD_LEVELS: [(f64, &str); 6] =
+    [(1.0, "1"), (2.0, "2"), (3.0, "3"), (4.0, "4"), (5.5, "5.5"), (7.0, "7")];
+/// Levels of summed negative weight (evidence against fraud).
+pub const AGAINST_LEVELS: [(f64, &str); 3] = [(1.5, "1.5"), (3.0, "3"), (5.0, "5")];
+/// Levels of summed spam weight.
+pub const SPAM_LEVELS: [(f64, &str); 3] = [(1.0, "1"), (2.0, "2"), (3.5, "3.5")];
 
 /// Calls `f` with every feature id of an analysis, repeats included (the hot path: no
 /// allocation).
