@@ -27,7 +27,8 @@
 //! - `verdict.rs`: thresholds and the verdict;
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;
-//! - `cli/`: one file per subcommand.
+//! - `cli/`: one file per subcommand;
+//! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics).
 //!
 //! smishd stores no message text and logs none: only matched fragments and links appear in a
 //! verdict.
@@ -42,6 +43,7 @@ pub mod model;
 pub mod normalize;
 pub mod rules;
 pub mod sender;
+pub mod server;
 pub mod verdict;
 
 pub use category::Category;
