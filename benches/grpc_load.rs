@@ -38,14 +38,22 @@ const STREAM_MESSAGES: usize = 300_000;
 type Verdicts = BTreeMap<String, u64>;
 
 fn main() -> anyhow::Result<()> {
+    // The data: an argument, $SMISHD_BENCH_DATA, or shared/ beside the clone (or beside the
+    // folder of worktrees).
     let path = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("SMISHD_BENCH_DATA").map(PathBuf::from))
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv")
+            let rel = "shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv";
+            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let beside = repo.join("..").join(rel);
+            if beside.exists() {
+                beside
+            } else {
+                repo.join("../..").join(rel)
+            }
         });
     let texts = load(&path)?;
     println!(
@@ -86,9 +94,17 @@ fn main() -> anyhow::Result<()> {
         // Warm-up: connections, allocator, caches.
         unary_closed_loop(&channels, &texts, 16, Duration::from_secs(1), 20_000).await?;
 
-        let r = unary_closed_loop(&channels, &texts, CONCURRENCY, MAX_LOAD_TIME, MAX_LOAD_CALLS)
-            .await?;
-        r.print(&format!("unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"));
+        let r = unary_closed_loop(
+            &channels,
+            &texts,
+            CONCURRENCY,
+            MAX_LOAD_TIME,
+            MAX_LOAD_CALLS,
+        )
+        .await?;
+        r.print(&format!(
+            "unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"
+        ));
 
         let r = unary_fixed_rate(&channels, &texts, FIXED_RATE, FIXED_RATE_TIME).await?;
         r.print(&format!("unary, fixed rate {FIXED_RATE}/s"));
@@ -244,7 +260,10 @@ impl Run {
         println!("verdicts: {:?}", self.verdicts);
         println!("versions: {:?}", self.versions);
         if self.errors > 0 || self.responses != self.sent {
-            println!("WARNING: {} calls did not get an answer", self.sent - self.responses);
+            println!(
+                "WARNING: {} calls did not get an answer",
+                self.sent - self.responses
+            );
         }
     }
 }
@@ -291,7 +310,8 @@ async fn unary_closed_loop(
 }
 
 /// Open loop: calls start on a fixed schedule whatever the answers do, so a slow answer shows
-/// in the latency instead of lowering the rate. Latency is from the scheduled start.
+/// in the latency instead of lowering the rate. tokio's timer ticks in milliseconds, so each
+/// tick starts the calls due by then (5 per tick at 5,000/s); latency is from each call's start.
 async fn unary_fixed_rate(
     channels: &[ClassifierClient<Channel>],
     texts: &Arc<Vec<String>>,
@@ -299,32 +319,29 @@ async fn unary_fixed_rate(
     time: Duration,
 ) -> anyhow::Result<Run> {
     let total_calls = (rate as f64 * time.as_secs_f64()) as usize;
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<(u32, ScoreResponse), ()>>();
-    for i in 0..total_calls {
-        let due = started + interval * i as u32;
-        let now = Instant::now();
-        if due > now {
-            // tokio's timer has millisecond resolution: sleep to the millisecond, then spin
-            // the remainder by yielding, so calls are spaced evenly.
-            if due - now > Duration::from_millis(1) {
-                tokio::time::sleep(due - now - Duration::from_millis(1)).await;
-            }
-            while Instant::now() < due {
-                tokio::task::yield_now().await;
-            }
+    let mut ticker = tokio::time::interval(Duration::from_millis(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut issued = 0usize;
+    while issued < total_calls {
+        ticker.tick().await;
+        let due = ((started.elapsed().as_secs_f64() * rate as f64) as usize + 1).min(total_calls);
+        while issued < due {
+            let i = issued;
+            issued += 1;
+            let mut client = channels[i % channels.len()].clone();
+            let req = request(i, &texts[i % texts.len()]);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let sent = Instant::now();
+                let r = client.score(req).await;
+                let _ = tx.send(
+                    r.map(|r| (sent.elapsed().as_micros() as u32, r.into_inner()))
+                        .map_err(|_| ()),
+                );
+            });
         }
-        let mut client = channels[i % channels.len()].clone();
-        let req = request(i, &texts[i % texts.len()]);
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let r = client.score(req).await;
-            let _ = tx.send(
-                r.map(|r| (due.elapsed().as_micros() as u32, r.into_inner()))
-                    .map_err(|_| ()),
-            );
-        });
     }
     drop(tx);
     let mut run = Run {
