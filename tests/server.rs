@@ -887,7 +887,23 @@ fn tls_files(client_ca: bool) -> TlsFiles {
     }
 }
 
+/// A call over TLS, retried while the engine is still loading.
 async fn tls_call(
+    addr: SocketAddr,
+    identity: Option<(&str, &str)>,
+) -> Result<ScoreResponse, String> {
+    for _ in 0..250 {
+        match tls_call_once(addr, identity).await {
+            Err(e) if e.contains("engine not loaded") => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => return other,
+        }
+    }
+    Err("engine never loaded".into())
+}
+
+async fn tls_call_once(
     addr: SocketAddr,
     identity: Option<(&str, &str)>,
 ) -> Result<ScoreResponse, String> {
@@ -1264,4 +1280,107 @@ fn serve_refuses_a_broken_rule_set_at_start() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("bad.toml"), "{err}");
     let _ = std::io::stderr().flush();
+}
+
+/// Deterministic pseudo-random text from a pool meant to trip up normalisation and offsets:
+/// CJK, full-width and compatibility forms, emoji with joiners, combining marks, zero-width and
+/// direction marks, NUL and control characters, URL pieces and digits.
+fn odd_texts(n: usize) -> Vec<String> {
+    const POOL: &[&str] = &[
+        "a",
+        "Z",
+        "9",
+        " ",
+        "\n",
+        "\t",
+        "\0",
+        "\u{7f}",
+        "快",
+        "递",
+        "阳",
+        "性",
+        "密",
+        "接",
+        "红",
+        "码",
+        "健康碼",
+        "ＶＸ",
+        "１２３",
+        "ｈｔｔｐ",
+        "。",
+        "．",
+        "/",
+        ":",
+        "http://",
+        "www.",
+        ".top",
+        "xn--",
+        "@",
+        "%",
+        "e\u{301}",
+        "\u{200b}",
+        "\u{200d}",
+        "\u{202e}",
+        "\u{feff}",
+        "👨\u{200d}👩\u{200d}👧",
+        "🇨🇳",
+        "\u{fffd}",
+        "ﬁ",
+        "Ⅻ",
+        "㈱",
+        "\u{10ffff}",
+        "\u{e000}",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..n)
+        .map(|_| {
+            let len = 1 + (next() % 200) as usize;
+            (0..len)
+                .map(|_| POOL[(next() % POOL.len() as u64) as usize])
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_inputs_all_get_answers() {
+    bounded(async {
+        let rules = rules_dir("test-1");
+        let server = Server::serving(config(rules.path())).await;
+        let mut client = server.client().await;
+        let texts = odd_texts(500);
+        let outbound = tokio_stream::iter(
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| req(&i.to_string(), t))
+                .collect::<Vec<_>>(),
+        );
+        let mut inbound = client.score_stream(outbound).await.unwrap().into_inner();
+        let mut n = 0;
+        while let Some(r) = inbound.message().await.unwrap() {
+            let text = &texts[n];
+            assert_eq!(r.id, n.to_string());
+            for h in &r.hits {
+                let (s, e) = (h.start as usize, h.end as usize);
+                assert!(
+                    s <= e
+                        && e <= text.len()
+                        && text.is_char_boundary(s)
+                        && text.is_char_boundary(e)
+                );
+                assert_eq!(&text[s..e], h.text);
+            }
+            n += 1;
+        }
+        assert_eq!(n, texts.len());
+        server.stop().await.unwrap();
+    })
+    .await
 }

@@ -113,6 +113,8 @@ pub enum Failure {
     DeadlineExceeded,
     /// The engine is not loaded yet.
     NotReady,
+    /// Scoring panicked on this message (a bug); the call fails, the server goes on.
+    Internal,
 }
 
 /// Counts calls and streams in flight; a permit is held for the life of a call.

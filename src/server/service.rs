@@ -250,7 +250,13 @@ fn score_one(
 ) -> Result<ScoreResponse, Failure> {
     shared.limits.check_text(&request.text, index)?;
     let msg = Message::new(&request.text).with_sender(Some(&request.sender));
-    let verdict = loaded.score(&msg, &shared.metrics);
+    // A bug in the engine must cost one call, not the connection and every call multiplexed on
+    // it. catch_unwind is free when nothing panics; the engine holds no state a panic could
+    // leave half-changed (it is immutable), so unwinding past it is safe.
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        loaded.score(&msg, &shared.metrics)
+    }))
+    .map_err(|_| Failure::Internal)?;
     Ok(response(request.id, verdict))
 }
 
@@ -285,6 +291,7 @@ pub fn status(f: &Failure) -> Status {
             Status::deadline_exceeded("deadline exceeded before scoring finished")
         }
         Failure::NotReady => Status::unavailable("engine not loaded yet; retry"),
+        Failure::Internal => Status::internal("scoring failed (a bug, logged without the text)"),
     }
 }
 
