@@ -7,8 +7,8 @@
 //!
 //! DATA.tsv is `label<TAB>text` (default: ../shared/data/cn_sms_spam_800k_sample/
 //! cn_sms_spam_sample.tsv beside the repository, or $SMISHD_BENCH_DATA). The server runs in
-//! this process on its own 2-thread runtime with the compiled-in engine; the client runs on
-//! another 2-thread runtime. Both share the machine's cores, so the figures are a floor for the
+//! this process on its own runtime (2 worker threads) with the compiled-in engine; the client runs on
+//! another (2 worker threads). Both share the machine's cores, so the figures are a floor for the
 //! server alone. Every phase is bounded in count and time, targets 127.0.0.1 only, and prints
 //! the number of responses and the verdicts they carried, so a fast wrong answer shows.
 
@@ -66,13 +66,25 @@ fn main() -> anyhow::Result<()> {
 
     engine_baseline(&texts)?;
 
+    // Worker threads per side (default 2 each): SMISHD_BENCH_SERVER_THREADS, _CLIENT_THREADS.
+    let threads = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2usize)
+    };
+    let (server_threads, client_threads) = (
+        threads("SMISHD_BENCH_SERVER_THREADS"),
+        threads("SMISHD_BENCH_CLIENT_THREADS"),
+    );
+    println!("runtimes: server {server_threads} worker threads, client {client_threads}");
     let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(server_threads)
         .thread_name("server")
         .enable_all()
         .build()?;
     let client_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(client_threads)
         .thread_name("client")
         .enable_all()
         .build()?;

@@ -1031,9 +1031,9 @@ impl Daemon {
         assert!(ok.success());
     }
 
-    /// Sends SIGTERM and returns the exit status and the whole log.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        self.signal("-TERM");
+    /// Sends `sig` (-TERM, -INT) and returns the exit status and the whole log.
+    fn terminate(mut self, sig: &str) -> (std::process::ExitStatus, String) {
+        self.signal(sig);
         let deadline = Instant::now() + Duration::from_secs(15);
         let status = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -1041,7 +1041,7 @@ impl Daemon {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("smishd serve did not exit after SIGTERM");
+                panic!("smishd serve did not exit after {sig}");
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -1143,7 +1143,7 @@ async fn debug_logs_carry_no_text_no_numbers() {
         let long = format!("{}{}", secrets[0], "x".repeat(70_000));
         assert!(client.score(req("", &long)).await.is_err());
 
-        let (status, log) = tokio::task::spawn_blocking(move || d.terminate())
+        let (status, log) = tokio::task::spawn_blocking(move || d.terminate("-INT"))
             .await
             .unwrap();
         assert!(status.success(), "exit {status:?}\n{log}");
@@ -1151,6 +1151,7 @@ async fn debug_logs_carry_no_text_no_numbers() {
             log.contains("call finished"),
             "debug logging was not on:\n{log}"
         );
+        assert!(log.contains("SIGINT") && log.contains("drained"), "{log}");
         for s in secrets {
             assert!(!log.contains(s), "log contains {s}:\n{log}");
         }
@@ -1230,7 +1231,7 @@ async fn sighup_reloads_and_sigterm_exits_zero() {
         let m = scrape(metrics_addr).await;
         assert_eq!(metric(&m, "smishd_reloads_total"), Some(1.0), "{m}");
 
-        let (status, log) = tokio::task::spawn_blocking(move || d.terminate())
+        let (status, log) = tokio::task::spawn_blocking(move || d.terminate("-TERM"))
             .await
             .unwrap();
         assert_eq!(status.code(), Some(0), "{log}");
