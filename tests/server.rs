@@ -496,7 +496,7 @@ async fn concurrency_limits_answer_resource_exhausted() {
         let err = client
             .score_stream(tokio_stream::iter(vec![req("2", HAM)]))
             .await
-            .and_then(|r| Ok(r.into_inner()));
+            .map(|r| r.into_inner());
         let err = match err {
             Err(e) => e,
             Ok(mut s) => s.message().await.unwrap_err(),

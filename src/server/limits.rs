@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::defaults;
 
@@ -167,10 +167,8 @@ impl Admission {
 }
 
 fn try_acquire(sem: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
-    match sem.clone().try_acquire_owned() {
-        Ok(p) => Some(p),
-        Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => None,
-    }
+    // NoPermits and Closed alike: no slot now.
+    sem.clone().try_acquire_owned().ok()
 }
 
 /// The deadline a client set with the `grpc-timeout` header, counted from `now`.
