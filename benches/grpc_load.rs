@@ -118,6 +118,11 @@ fn main() -> anyhow::Result<()> {
             "unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"
         ));
 
+        // One call at a time: the bare round trip, to read the fixed-rate figures against.
+        let r =
+            unary_closed_loop(&channels[..1], &texts, 1, Duration::from_secs(2), 20_000).await?;
+        r.print("unary, one call in flight (round-trip baseline)");
+
         let r = unary_fixed_rate(&channels, &texts, FIXED_RATE, FIXED_RATE_TIME).await?;
         r.print(&format!("unary, fixed rate {FIXED_RATE}/s"));
 
@@ -322,8 +327,10 @@ async fn unary_closed_loop(
 }
 
 /// Open loop: calls start on a fixed schedule whatever the answers do, so a slow answer shows
-/// in the latency instead of lowering the rate. tokio's timer ticks in milliseconds, so each
-/// tick starts the calls due by then (5 per tick at 5,000/s); latency is from each call's start.
+/// in the latency instead of lowering the rate. tokio's timer ticks in milliseconds, which
+/// would start calls in bursts of five; a plain thread sleeping to each call's due time spaces
+/// them evenly instead and hands each call to the client runtime. Latency runs from that
+/// hand-over to the answer.
 async fn unary_fixed_rate(
     channels: &[ClassifierClient<Channel>],
     texts: &Arc<Vec<String>>,
@@ -331,22 +338,24 @@ async fn unary_fixed_rate(
     time: Duration,
 ) -> anyhow::Result<Run> {
     let total_calls = (rate as f64 * time.as_secs_f64()) as usize;
-    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<(u32, ScoreResponse), ()>>();
-    let mut ticker = tokio::time::interval(Duration::from_millis(1));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut issued = 0usize;
-    while issued < total_calls {
-        ticker.tick().await;
-        let due = ((started.elapsed().as_secs_f64() * rate as f64) as usize + 1).min(total_calls);
-        while issued < due {
-            let i = issued;
-            issued += 1;
+    let handle = tokio::runtime::Handle::current();
+    let channels = channels.to_vec();
+    let texts = texts.clone();
+    let started = Instant::now();
+    let pacer = std::thread::spawn(move || {
+        for i in 0..total_calls {
+            let due = started + interval * i as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
             let mut client = channels[i % channels.len()].clone();
             let req = request(i, &texts[i % texts.len()]);
             let tx = tx.clone();
-            tokio::spawn(async move {
-                let sent = Instant::now();
+            let sent = Instant::now();
+            handle.spawn(async move {
                 let r = client.score(req).await;
                 let _ = tx.send(
                     r.map(|r| (sent.elapsed().as_micros() as u32, r.into_inner()))
@@ -354,8 +363,7 @@ async fn unary_fixed_rate(
                 );
             });
         }
-    }
-    drop(tx);
+    });
     let mut run = Run {
         sent: total_calls,
         ..Run::default()
@@ -370,6 +378,9 @@ async fn unary_fixed_rate(
         }
     }
     run.elapsed = started.elapsed();
+    pacer
+        .join()
+        .map_err(|_| anyhow::anyhow!("pacer thread panicked"))?;
     Ok(run)
 }
 
