@@ -50,3 +50,22 @@ pub const RESCORE_CHUNK_BYTES: usize = 4 << 20;
 
 /// Chunks waiting in each of the rescore queues (reader to scorers, scorers to writer).
 pub const RESCORE_QUEUE_CHUNKS: usize = 2;
+
+/// Largest gRPC request message the server decodes, in bytes. A full batch of maximum-length
+/// SMS fits with room to spare; anything larger is refused before it is allocated.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most messages in one `ScoreBatch` call.
+pub const MAX_BATCH: usize = 1024;
+
+/// Most RPCs (unary calls and open streams) served at once; past it, RESOURCE_EXHAUSTED.
+pub const MAX_CONCURRENT_REQUESTS: usize = 4096;
+
+/// Most `ScoreStream` calls open at once; past it, RESOURCE_EXHAUSTED.
+pub const MAX_CONCURRENT_STREAMS: usize = 256;
+
+/// How often the server looks at the rule directory and model file for changes, milliseconds.
+pub const RELOAD_POLL_MS: u64 = 1000;
+
+/// How long a shutdown waits for in-flight calls to finish before closing them, milliseconds.
+pub const SHUTDOWN_GRACE_MS: u64 = 10_000;

@@ -123,7 +123,10 @@ impl EngineBuilder {
                 None => Scorer::Rules,
             },
         };
-        let thresholds = self.thresholds.unwrap_or_default();
+        let thresholds = self.thresholds.unwrap_or_else(|| match scorer {
+            Scorer::Rules => Thresholds::rules_only(),
+            Scorer::Linear(_) => Thresholds::default(),
+        });
         if !(0.0..=1.0).contains(&thresholds.flag)
             || !(thresholds.flag..=1.0).contains(&thresholds.block)
         {
@@ -359,7 +362,11 @@ impl RuleEvidence {
                 e.by_category[rule.category.index()] += rule.weight;
             }
         }
-        e.fraud = Category::FRAUD.iter().map(|c| e.by_category[c.index()]).sum::<f64>() + e.against;
+        e.fraud = Category::FRAUD
+            .iter()
+            .map(|c| e.by_category[c.index()])
+            .sum::<f64>()
+            + e.against;
         e.spam = e.by_category[Category::Spam.index()];
         e
     }

@@ -152,8 +152,14 @@ pub fn visit_signals(rules: &RuleSet, analysis: &Analysis, f: &mut impl FnMut(&s
 }
 
 /// Levels of summed fraud-rule weight that become features (value, name).
-pub const FRAUD_LEVELS: [(f64, &str); 6] =
-    [(1.0, "1"), (2.0, "2"), (3.0, "3"), (4.0, "4"), (5.5, "5.5"), (7.0, "7")];
+pub const FRAUD_LEVELS: [(f64, &str); 6] = [
+    (1.0, "1"),
+    (2.0, "2"),
+    (3.0, "3"),
+    (4.0, "4"),
+    (5.5, "5.5"),
+    (7.0, "7"),
+];
 /// Levels of summed negative weight (evidence against fraud).
 pub const AGAINST_LEVELS: [(f64, &str); 3] = [(1.5, "1.5"), (3.0, "3"), (5.0, "5")];
 /// Levels of summed spam weight.

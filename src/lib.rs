@@ -33,6 +33,7 @@
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;
 //! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
+//! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics);
 //! - `cli/`: one file per subcommand.
 //!
 //! smishd stores no message text and logs none: only matched fragments and links appear in a
@@ -51,6 +52,7 @@ pub mod model;
 pub mod normalize;
 pub mod rules;
 pub mod sender;
+pub mod server;
 pub mod train;
 pub mod verdict;
 

@@ -4,7 +4,9 @@
 //! 1. Read labelled files; every text goes through [`Engine::analyze`] exactly as in scoring.
 //! 2. Label: `none`, `spam`, or a fraud class. The corpora only say "fraud"; a fraud message on
 //!    which a rule of one of the four scam categories fires is labelled with that scam (weak
-//!    supervision by the rule set), otherwise `generic_fraud`.
+//!    supervision by the rule set), otherwise `generic_fraud`. Likewise a not-fraud message
+//!    with strong spam-rule evidence and no fraud evidence is trained as spam, since the
+//!    corpora label adverts as normal.
 //! 3. Deduplicate by normalised text and split train/validation by its hash
 //!    ([`eval::is_validation`], shared with `smishd eval --holdout`).
 //! 4. Cap the rows of any one (source, class) (the 126k ham of one corpus would otherwise
@@ -25,7 +27,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
 use crate::category::Category;
-use crate::engine::{Analysis, Engine, Message};
+use crate::engine::{Analysis, Engine, Message, RuleEvidence};
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::{self, Gold};
 use crate::features;
@@ -92,13 +94,7 @@ struct Example {
 /// The scam a fraud message is about, as far as the rules can tell: the specific fraud
 /// category with the most positive rule weight, else `generic_fraud`.
 pub fn weak_fraud_category(rules: &RuleSet, analysis: &Analysis) -> Category {
-    let mut by = [0.0f64; 7];
-    for f in &analysis.fired {
-        let r = rules.rule(f.rule);
-        if r.weight > 0.0 {
-            by[r.category.index()] += r.weight;
-        }
-    }
+    let by = RuleEvidence::of(rules, analysis).by_category;
     let mut best = Category::GenericFraud;
     let mut best_w = 0.0;
     for c in [
@@ -115,9 +111,22 @@ pub fn weak_fraud_category(rules: &RuleSet, analysis: &Analysis) -> Category {
     best
 }
 
+/// Spam-rule evidence at which a message labelled not-fraud is trained as spam.
+pub const SPAM_RELABEL_EVIDENCE: f64 = 3.0;
+
 fn class_of(gold: Gold, rules: &RuleSet, analysis: &Analysis) -> Category {
     match gold {
-        Gold::None => Category::None,
+        // The corpora label adverts as normal (most of the telecom-fraud corpus's `normal`
+        // class is marketing): a not-fraud message the spam rules call an advert, with no
+        // fraud evidence, is trained as spam so the model learns what the rules already know.
+        Gold::None => {
+            let e = RuleEvidence::of(rules, analysis);
+            if e.spam >= SPAM_RELABEL_EVIDENCE && e.fraud <= 0.0 {
+                Category::Spam
+            } else {
+                Category::None
+            }
+        }
         Gold::Spam => Category::Spam,
         Gold::Fraud(Some(c)) => c,
         Gold::Fraud(None) => weak_fraud_category(rules, analysis),

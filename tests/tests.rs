@@ -11,3 +11,4 @@ mod properties;
 mod rescore;
 mod rule_set;
 mod rules;
+mod server;

@@ -1,0 +1,188 @@
+//! Hot reload: on SIGHUP, and when the rule directory or model file changes, build a new engine
+//! off the request path (`spawn_blocking`) and swap it in atomically.
+//!
+//! A build that fails (a broken rule file, an unreadable model) leaves the serving engine in
+//! place; the error is logged and counted in `smishd_reload_failures_total`. Reloads run one at
+//! a time, from this one task.
+//!
+//! File changes are found by polling a fingerprint (name, size, mtime of every file in the rule
+//! directory, its `domains/` folder and the model file) rather than with a file-watch crate:
+//! one poll is a few dozen `stat` calls, and polling behaves the same on every file system,
+//! including bind mounts and config-map volumes where inotify events go missing. A change is
+//! acted on once the fingerprint has held still for one poll, so an editor or deploy tool that
+//! writes a file in several steps triggers one reload of the finished file.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
+
+use super::{EngineSource, Shared};
+
+/// What triggers a reload.
+#[derive(Clone, Copy, Debug)]
+pub struct Triggers {
+    /// Poll interval for file changes; `None` turns polling off.
+    pub poll: Option<Duration>,
+    pub sighup: bool,
+}
+
+/// The state of the files an engine is built from. Equal fingerprints: nothing changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprint(Vec<(String, u64, Option<SystemTime>)>);
+
+/// Takes the fingerprint of `source`'s files. Compiled-in parts have none.
+pub fn fingerprint(source: &EngineSource) -> Fingerprint {
+    let mut entries = Vec::new();
+    if let Some(dir) = &source.rules {
+        add_dir(dir, &mut entries);
+        add_dir(&dir.join("domains"), &mut entries);
+    }
+    if let Some(model) = &source.model {
+        add_file(model, &mut entries);
+    }
+    entries.sort();
+    Fingerprint(entries)
+}
+
+fn add_dir(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        out.push((dir.display().to_string(), u64::MAX, None));
+        return;
+    };
+    for entry in read.flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            add_file(&path, out);
+        }
+    }
+}
+
+fn add_file(path: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>) {
+    let name = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) => out.push((name, m.len(), m.modified().ok())),
+        Err(_) => out.push((name, u64::MAX, None)),
+    }
+}
+
+/// Watches for reload triggers until `stop` turns true.
+pub async fn watch(
+    shared: Arc<Shared>,
+    source: EngineSource,
+    triggers: Triggers,
+    mut loaded_from: Fingerprint,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut hangup = if triggers.sighup {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; reload on file change only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut ticker = triggers.poll.map(|p| {
+        let mut t = tokio::time::interval(p);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    // The fingerprint seen at the previous poll: a change must hold still for one poll.
+    let mut last_seen = loaded_from.clone();
+    loop {
+        let reason = tokio::select! {
+            _ = async { let _ = stop.wait_for(|s| *s).await; } => return,
+            Some(()) = async {
+                match hangup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => "sighup",
+            _ = async {
+                match ticker.as_mut() {
+                    Some(t) => t.tick().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                // A few stat calls: cheap enough to run inline on the runtime.
+                let now = fingerprint(&source);
+                let settled = now == last_seen;
+                last_seen = now;
+                if !settled || last_seen == loaded_from {
+                    continue;
+                }
+                "file change"
+            }
+        };
+        // Whether the build succeeds or not, these files have been tried: a broken set is not
+        // retried every poll, only when it changes again (or on SIGHUP).
+        loaded_from = fingerprint(&source);
+        reload(&shared, &source, reason).await;
+        last_seen = loaded_from.clone();
+    }
+}
+
+/// Builds a new engine from `source` and swaps it in. Returns whether it took effect.
+pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> bool {
+    let started = Instant::now();
+    let built = tokio::task::spawn_blocking({
+        let source = source.clone();
+        move || source.build()
+    })
+    .await;
+    match built {
+        Ok(Ok(engine)) => {
+            let (ruleset, model) = (
+                engine.ruleset_version().to_string(),
+                engine.model_version().to_string(),
+            );
+            shared.install(engine);
+            shared.metrics.reload_ok();
+            tracing::info!(
+                reason,
+                ruleset,
+                model,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "engine reloaded"
+            );
+            true
+        }
+        Ok(Err(e)) => {
+            shared.metrics.reload_failed();
+            tracing::error!(reason, error = %e, "reload failed; the previous engine keeps serving");
+            false
+        }
+        Err(e) => {
+            shared.metrics.reload_failed();
+            tracing::error!(reason, error = %e, "reload panicked; the previous engine keeps serving");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_sees_edits_and_new_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), "x").unwrap();
+        let source = EngineSource {
+            rules: Some(dir.path().to_path_buf()),
+            model: None,
+        };
+        let first = fingerprint(&source);
+        assert_eq!(first, fingerprint(&source));
+        std::fs::write(dir.path().join("a.toml"), "xy").unwrap();
+        let second = fingerprint(&source);
+        assert_ne!(first, second);
+        std::fs::create_dir(dir.path().join("domains")).unwrap();
+        std::fs::write(dir.path().join("domains").join("bad.txt"), "z").unwrap();
+        assert_ne!(second, fingerprint(&source));
+    }
+}
