@@ -355,6 +355,22 @@ fn main() -> anyhow::Result<()> {
         *samples.iter().max().unwrap_or(&0) as f64 / 1024.0,
         samples.len()
     );
+    let step = (samples.len() / 10).max(1);
+    let trace: Vec<String> = samples
+        .iter()
+        .step_by(step)
+        .map(|k| format!("{:.1}", *k as f64 / 1024.0))
+        .collect();
+    println!(
+        "server RSS every {} s (MiB): {}",
+        step as u64 * o.reload_every,
+        trace.join(" ")
+    );
+    let half = samples[samples.len() / 2];
+    println!(
+        "server RSS growth over the second half: {:+.1} MiB",
+        (rss1 as f64 - half as f64) / 1024.0
+    );
     println!("server exit on SIGTERM: {status}");
     anyhow::ensure!(failed == 0, "{failed} requests failed");
     anyhow::ensure!(versions.len() > 1, "no reload was picked up");

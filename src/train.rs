@@ -14,7 +14,7 @@
 //!    examples and every `[[case]]`, repeated so that classes the corpora lack get weight.
 //! 5. Select the K n-gram buckets most associated with some class (chi-square, taken in turn
 //!    from each class's ranking so rare classes get their share), plus every named signal seen.
-//! 6. Fit on that dense f32 matrix, prune and round the weights, write them sparsely.
+//! 6. Fit on that dense f64 matrix, prune and round the weights, write them sparsely.
 //! 7. Score the validation split with the sparse model as shipped and report per-class figures.
 
 use std::collections::{HashMap, HashSet};
@@ -67,7 +67,7 @@ impl Default for TrainOptions {
             ngrams: 2000,
             min_df: 5,
             alpha: 2.0,
-            max_iterations: 80,
+            max_iterations: 40,
             cap: 10_000,
             example_repeat: 10,
             prune: 0.002,

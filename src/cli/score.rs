@@ -95,17 +95,28 @@ pub fn write_human(out: &mut impl Write, text: &str, v: &Verdict, s: &Style) -> 
     if v.hits.is_empty() {
         writeln!(out, "hits: none")?;
     } else {
+        // One line per rule (in order of its first hit), with every span it matched.
         writeln!(out, "hits:")?;
+        let mut rules: Vec<&str> = Vec::new();
         for h in &v.hits {
+            if !rules.contains(&h.rule.as_str()) {
+                rules.push(&h.rule);
+            }
+        }
+        for rule in rules {
+            let mut hits = v.hits.iter().filter(|h| h.rule == rule).peekable();
+            let first = hits.peek().expect("a listed rule has a hit");
+            let (category, weight) = (first.category, first.weight);
+            let spans: Vec<String> = hits
+                .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
+                .collect();
             writeln!(
                 out,
-                "  {:<28} {:<24} {:>+6.2}  {}..{}  {:?}",
-                h.rule,
-                h.category.as_str(),
-                h.weight,
-                h.start,
-                h.end,
-                h.text
+                "  {:<30} {:<22} {:>+6.2}  {}",
+                rule,
+                category.as_str(),
+                weight,
+                spans.join(", ")
             )?;
         }
     }
