@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod consistency;
 mod fixtures;
 mod links;
 mod model;
