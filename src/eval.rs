@@ -258,7 +258,8 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-fn prf(tp: usize, predicted: usize, support: usize) -> (f64, f64, f64) {
+/// Precision, recall and F1 from true positives, predictions and support (0 where undefined).
+pub fn prf(tp: usize, predicted: usize, support: usize) -> (f64, f64, f64) {
     let p = if predicted > 0 {
         tp as f64 / predicted as f64
     } else {

@@ -511,21 +511,7 @@ fn validate(model: &Model, examples: &[Example], sources: &[Source]) -> Vec<Stri
         if support[k] == 0 && predicted[k] == 0 {
             continue;
         }
-        let p = if predicted[k] > 0 {
-            tp[k] as f64 / predicted[k] as f64
-        } else {
-            0.0
-        };
-        let r = if support[k] > 0 {
-            tp[k] as f64 / support[k] as f64
-        } else {
-            0.0
-        };
-        let f = if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        };
+        let (p, r, f) = eval::prf(tp[k], predicted[k], support[k]);
         lines.push(format!(
             "{:<24} precision {p:.4} recall {r:.4} f1 {f:.4} support {}",
             c.as_str(),

@@ -150,12 +150,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
-    health
-        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
-        .await;
+    set_health(&health, ServingStatus::NotServing).await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -215,8 +210,7 @@ pub async fn run(
         built = first => match built {
             Ok(Ok(engine)) => {
                 shared.install(engine);
-                health.set_service_status("", ServingStatus::Serving).await;
-                health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
+                set_health(&health, ServingStatus::Serving).await;
                 if let Some(l) = shared.engine.load().as_ref() {
                     tracing::info!(
                         ruleset = l.engine.ruleset_version(),
@@ -263,12 +257,7 @@ pub async fn run(
     }
 
     tracing::info!("shutting down: no new connections, draining calls in flight");
-    health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
-    health
-        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
-        .await;
+    set_health(&health, ServingStatus::NotServing).await;
     let _ = stop_tx.send(true);
     let grace = config.shutdown_grace();
     let result = match tokio::time::timeout(grace, &mut server).await {
@@ -303,4 +292,10 @@ fn server_ended(
         Ok(Err(e)) => anyhow::Error::new(e).context("grpc server failed"),
         Err(e) => anyhow::anyhow!("grpc server task failed: {e}"),
     }
+}
+
+/// Health of the whole server ("") and of the classifier service, always set together.
+async fn set_health(health: &tonic_health::server::HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    health.set_service_status(SERVICE_NAME, status).await;
 }

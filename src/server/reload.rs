@@ -140,8 +140,10 @@ pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> boo
                 engine.ruleset_version().to_string(),
                 engine.model_version().to_string(),
             );
-            shared.install(engine);
+            // Counted before the swap: whoever sees the new engine's answers also sees the
+            // reload in the metrics (the other order let a scrape fall between the two).
             shared.metrics.reload_ok();
+            shared.install(engine);
             tracing::info!(
                 reason,
                 ruleset,
