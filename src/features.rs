@@ -77,9 +77,13 @@ pub fn is_ngram(id: u32) -> bool {
 /// collapsed), repeats included.
 #[inline]
 pub fn visit_ngrams(text: &str, f: &mut impl FnMut(u32)) {
-    // The last three characters after digit collapsing, most recent last, as UTF-8.
-    let mut window: [([u8; 4], usize); 3] = [([0; 4], 0); 3];
-    let mut filled = 0usize;
+    // FNV-1a is a left fold over bytes, so the hash of `p1 c` continues from the hash of `p1`
+    // and that of `p2 p1 c` from the hash of `p2 p1`: keep the previous character's 1-gram and
+    // 2-gram hashes (before folding) and feed each character's bytes three times, instead of
+    // rehashing every n-gram from the start. The ids are the same either way.
+    let mut prev1 = 0u32; // FNV of the previous character
+    let mut prev2 = 0u32; // FNV of the previous two characters
+    let mut seen = 0usize;
     let mut prev_digit = false;
     for c in text.chars() {
         let c = if c.is_ascii_digit() {
@@ -92,26 +96,23 @@ pub fn visit_ngrams(text: &str, f: &mut impl FnMut(u32)) {
             prev_digit = false;
             c
         };
-        window[0] = window[1];
-        window[1] = window[2];
         let mut buf = [0u8; 4];
-        let len = c.encode_utf8(&mut buf).len();
-        window[2] = (buf, len);
-        filled = (filled + 1).min(3);
-        // n-grams ending at c: [c], [p1 c], [p2 p1 c].
-        let (b2, l2) = &window[2];
-        f(fold(fnv1a_feed(fnv1a_start(), &b2[..*l2])));
-        if filled >= 2 {
-            let (b1, l1) = &window[1];
-            let h = fnv1a_feed(fnv1a_start(), &b1[..*l1]);
-            f(fold(fnv1a_feed(h, &b2[..*l2])));
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        let h1 = fnv1a_feed(fnv1a_start(), bytes);
+        f(fold(h1));
+        let h2 = if seen >= 1 {
+            let h = fnv1a_feed(prev1, bytes);
+            f(fold(h));
+            h
+        } else {
+            0
+        };
+        if seen >= 2 {
+            f(fold(fnv1a_feed(prev2, bytes)));
         }
-        if filled >= 3 {
-            let (b0, l0) = &window[0];
-            let (b1, l1) = &window[1];
-            let h = fnv1a_feed(fnv1a_feed(fnv1a_start(), &b0[..*l0]), &b1[..*l1]);
-            f(fold(fnv1a_feed(h, &b2[..*l2])));
-        }
+        prev1 = h1;
+        prev2 = h2;
+        seen += 1;
     }
 }
 
@@ -208,6 +209,39 @@ mod tests {
         assert_eq!(ngrams("验证码123456"), ngrams("验证码9"));
         assert_ne!(ngrams("验证码1"), ngrams("验证码a"));
         assert!(ngrams("密接红码").iter().all(|&id| is_ngram(id)));
+    }
+
+    /// The incremental hashing must give exactly the ids of hashing each n-gram from scratch,
+    /// or every shipped model would silently mean something else.
+    #[test]
+    fn incremental_ngram_ids_equal_hashing_each_ngram() {
+        for text in [
+            "abc",
+            "健康码 red 12 码",
+            "a",
+            "验证码123456，密接",
+            "ｖｘ🔥é",
+        ] {
+            let mut chars: Vec<String> = Vec::new();
+            let mut prev_digit = false;
+            for c in text.chars() {
+                let d = c.is_ascii_digit();
+                if !(d && prev_digit) {
+                    chars.push(if d { "0".into() } else { c.to_string() });
+                }
+                prev_digit = d;
+            }
+            let mut want = Vec::new();
+            for i in 0..chars.len() {
+                for n in 1..=3.min(i + 1) {
+                    let gram: String = chars[i + 1 - n..=i].concat();
+                    want.push(fold(fnv1a_feed(fnv1a_start(), gram.as_bytes())));
+                }
+            }
+            let mut got = Vec::new();
+            visit_ngrams(text, &mut |id| got.push(id));
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
