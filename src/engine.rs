@@ -229,23 +229,40 @@ impl Engine {
 
     /// Scores one message.
     pub fn score(&self, msg: &Message<'_>) -> Verdict {
-        let analysis = self.analyze(msg);
-        self.verdict(msg, analysis)
+        // Each thread keeps one Analysis whose buffers (the normalised text and its offset
+        // maps) are reused from message to message: the hot path of rescoring and serving.
+        // Nothing reads it between calls; the next message overwrites it.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Analysis> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut analysis) => {
+                self.analyze_into(msg, &mut analysis);
+                self.verdict_of(msg, &mut analysis)
+            }
+            // Re-entered on this thread (not done today): fall back to a fresh analysis.
+            Err(_) => self.verdict(msg, self.analyze(msg)),
+        })
     }
 
     /// The verdict stage, from an analysis of `msg`.
-    pub fn verdict(&self, msg: &Message<'_>, analysis: Analysis) -> Verdict {
-        let probs = self.probabilities(&analysis);
-        let forcing = self.forcing(&analysis);
+    pub fn verdict(&self, msg: &Message<'_>, mut analysis: Analysis) -> Verdict {
+        self.verdict_of(msg, &mut analysis)
+    }
+
+    /// The verdict stage; takes the links out of `analysis`.
+    fn verdict_of(&self, msg: &Message<'_>, analysis: &mut Analysis) -> Verdict {
+        let probs = self.probabilities(analysis);
+        let forcing = self.forcing(analysis);
         let (action, category, score) = decide(&probs, forcing, &self.thresholds);
-        let hits = self.hits(msg.text, &analysis);
+        let hits = self.hits(msg.text, analysis);
         Verdict {
             id: None,
             verdict: action,
             category,
             score,
             hits,
-            urls: analysis.urls,
+            urls: std::mem::take(&mut analysis.urls),
             ruleset: self.ruleset_version().to_string(),
             model: self.model_version().to_string(),
         }
