@@ -475,6 +475,10 @@ mod tests {
     t!(wx_inside_word_untouched, "awxb", "awxb");
     t!(plain_wei_untouched, "薇薇安", "薇薇安");
     t!(empty, "", "");
+    // Regressions found by the idempotence property test: a replacement that leaves separators
+    // beside new CJK text, and one that makes a new evasion (lone 薇 before a handle).
+    t!(replacement_then_separator, "微x*v", "微信v");
+    t!(replacement_makes_new_evasion, "薇扣扣", "微信qq");
 
     #[test]
     fn spans_map_back_to_original() {
