@@ -171,6 +171,31 @@ async fn health_of(health: &mut HealthClient<Channel>, service: &str) -> i32 {
     }
 }
 
+/// Opens a ScoreStream fed from a channel and waits for the answer to its first message, so
+/// the server has surely counted the stream. Returns the sender, the stream and that answer.
+async fn open_stream(
+    client: &mut ClassifierClient<Channel>,
+    first: ScoreRequest,
+) -> (
+    tokio::sync::mpsc::Sender<ScoreRequest>,
+    tonic::Streaming<ScoreResponse>,
+    ScoreResponse,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<ScoreRequest>(8);
+    let mut stream = client
+        .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    tx.send(first).await.unwrap();
+    let answer = stream
+        .message()
+        .await
+        .unwrap()
+        .expect("an answer to the first message");
+    (tx, stream, answer)
+}
+
 fn req(id: &str, text: &str) -> ScoreRequest {
     ScoreRequest {
         id: id.to_string(),
@@ -484,14 +509,8 @@ async fn concurrency_limits_answer_resource_exhausted() {
         let mut client = server.client().await;
 
         // Hold one stream open (a message answered proves the server counted it).
-        let (tx, rx) = tokio::sync::mpsc::channel::<ScoreRequest>(4);
-        let mut open = client
-            .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(req("1", HAM)).await.unwrap();
-        assert_eq!(open.message().await.unwrap().unwrap().id, "1");
+        let (tx, mut open, first) = open_stream(&mut client, req("1", HAM)).await;
+        assert_eq!(first.id, "1");
 
         let err = client
             .score_stream(tokio_stream::iter(vec![req("2", HAM)]))
@@ -532,14 +551,7 @@ async fn request_limit_counts_open_streams() {
         };
         let server = Server::serving(c).await;
         let mut client = server.client().await;
-        let (tx, rx) = tokio::sync::mpsc::channel::<ScoreRequest>(4);
-        let mut open = client
-            .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(req("1", HAM)).await.unwrap();
-        assert!(open.message().await.unwrap().is_some());
+        let (tx, mut open, _) = open_stream(&mut client, req("1", HAM)).await;
 
         let err = client.score(req("", HAM)).await.unwrap_err();
         assert_eq!(err.code(), Code::ResourceExhausted);
@@ -719,16 +731,9 @@ async fn reload_on_file_change_while_requests_run() {
             v
         };
         // A stream running across the reload, too.
-        let (tx, rx) = tokio::sync::mpsc::channel::<ScoreRequest>(8);
-        let mut stream = server
-            .client()
-            .await
-            .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(req("s0", FRAUD)).await.unwrap();
-        assert_eq!(stream.message().await.unwrap().unwrap().ruleset, "test-1");
+        let (tx, mut stream, first) =
+            open_stream(&mut server.client().await, req("s0", FRAUD)).await;
+        assert_eq!(first.ruleset, "test-1");
 
         tokio::time::sleep(Duration::from_millis(100)).await;
         replace(&rules.path().join("VERSION"), "test-2\n");
@@ -828,14 +833,8 @@ async fn shutdown_drains_open_calls_then_returns() {
         let rules = rules_dir("test-1");
         let mut server = Server::serving(config(rules.path())).await;
         let mut client = server.client().await;
-        let (tx, rx) = tokio::sync::mpsc::channel::<ScoreRequest>(4);
-        let mut stream = client
-            .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        tx.send(req("before", FRAUD)).await.unwrap();
-        assert_eq!(stream.message().await.unwrap().unwrap().id, "before");
+        let (tx, mut stream, first) = open_stream(&mut client, req("before", FRAUD)).await;
+        assert_eq!(first.id, "before");
 
         server.stop.take().unwrap().send(()).unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
