@@ -36,6 +36,31 @@ impl<'a> Message<'a> {
     }
 }
 
+/// Why a message text cannot be scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    /// Empty or only white space.
+    Blank,
+    /// Longer than the face's limit, in bytes.
+    TooLong { bytes: usize, limit: usize },
+}
+
+/// The check every face (score, rescore, eval, gRPC) applies before scoring, so the same text
+/// is refused, or scored, everywhere. `limit` is [`defaults::MAX_TEXT_BYTES`] unless the
+/// server was configured otherwise.
+pub fn check_text(text: &str, limit: usize) -> Result<(), TextProblem> {
+    if text.len() > limit {
+        Err(TextProblem::TooLong {
+            bytes: text.len(),
+            limit,
+        })
+    } else if text.trim().is_empty() {
+        Err(TextProblem::Blank)
+    } else {
+        Ok(())
+    }
+}
+
 /// Everything the analysis stage finds in a message: what features and the verdict are made
 /// from. Training and scoring both go through [`Engine::analyze`], so they never disagree.
 #[derive(Clone, Debug, Default)]

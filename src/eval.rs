@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::category::Category;
 use crate::defaults::MAX_TEXT_BYTES;
-use crate::engine::{Engine, Message};
+use crate::engine::{Engine, Message, TextProblem};
 use crate::verdict::{decide, Action, Forcing, Thresholds};
 
 /// Share of (deduplicated, normalised) texts held out for validation, in percent.
@@ -124,13 +124,16 @@ pub fn read_labelled(path: &Path) -> std::io::Result<LabelledFile> {
         if line == 1 && label.eq_ignore_ascii_case("label") {
             continue;
         }
-        if text.trim().is_empty() {
-            file.bad.push((line, "empty text"));
-            continue;
-        }
-        if text.len() > MAX_TEXT_BYTES {
-            file.bad.push((line, "text over the size limit"));
-            continue;
+        match crate::engine::check_text(text, MAX_TEXT_BYTES) {
+            Ok(()) => {}
+            Err(TextProblem::Blank) => {
+                file.bad.push((line, "empty text"));
+                continue;
+            }
+            Err(TextProblem::TooLong { .. }) => {
+                file.bad.push((line, "text over the size limit"));
+                continue;
+            }
         }
         match parse_label(label) {
             Some(gold) => file.rows.push(LabelledRow {

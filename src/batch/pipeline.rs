@@ -35,7 +35,7 @@ use super::write::Sink;
 use crate::defaults::{
     MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS, RESCORE_QUEUE_CHUNKS,
 };
-use crate::engine::{Engine, Message};
+use crate::engine::{Engine, Message, TextProblem};
 use crate::verdict::Verdict;
 
 /// Records scored as one rayon task: enough to make the task overhead vanish, few enough that
@@ -440,13 +440,10 @@ fn classify(s: &str) -> Reason {
 
 /// The checks every face applies before scoring (as `score` does): not blank, not too long.
 fn check_text(text: &str) -> Result<(), Reason> {
-    if text.len() > MAX_TEXT_BYTES {
-        Err(Reason::TextTooLong)
-    } else if text.trim().is_empty() {
-        Err(Reason::TextEmpty)
-    } else {
-        Ok(())
-    }
+    crate::engine::check_text(text, MAX_TEXT_BYTES).map_err(|p| match p {
+        TextProblem::Blank => Reason::TextEmpty,
+        TextProblem::TooLong { .. } => Reason::TextTooLong,
+    })
 }
 
 fn parse_fields<'a>(

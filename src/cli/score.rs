@@ -8,7 +8,7 @@ use clap::Args;
 use super::output::{colour, Style};
 use super::{EngineArgs, Exit};
 use crate::defaults::MAX_TEXT_BYTES;
-use crate::engine::Message;
+use crate::engine::{self, Message, TextProblem};
 use crate::verdict::{Action, Verdict};
 
 #[derive(Debug, Args)]
@@ -66,16 +66,13 @@ fn read_stdin() -> anyhow::Result<String> {
 
 /// The checks every face applies before scoring: not empty, not over the size limit.
 pub fn check_text(text: &str) -> anyhow::Result<()> {
-    if text.trim().is_empty() {
-        bail!("message text is empty");
+    match engine::check_text(text, MAX_TEXT_BYTES) {
+        Ok(()) => Ok(()),
+        Err(TextProblem::Blank) => bail!("message text is empty"),
+        Err(TextProblem::TooLong { bytes, limit }) => {
+            bail!("message text is {bytes} bytes, over the limit of {limit} bytes")
+        }
     }
-    if text.len() > MAX_TEXT_BYTES {
-        bail!(
-            "message text is {} bytes, over the limit of {MAX_TEXT_BYTES} bytes",
-            text.len()
-        );
-    }
-    Ok(())
 }
 
 /// The human explanation: verdict line, the text with hits marked, hits, links, versions.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::defaults;
+use crate::engine::TextProblem;
 
 /// The configured limits. Defaults are in `defaults.rs`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -65,17 +66,14 @@ impl Limits {
 
     /// Checks one message text. `index` is its position in a batch or stream.
     pub fn check_text(&self, text: &str, index: Option<usize>) -> Result<(), Failure> {
-        if text.is_empty() {
-            return Err(Failure::EmptyText { index });
-        }
-        if text.len() > self.max_text_bytes {
-            return Err(Failure::TextTooLong {
+        crate::engine::check_text(text, self.max_text_bytes).map_err(|p| match p {
+            TextProblem::Blank => Failure::EmptyText { index },
+            TextProblem::TooLong { bytes, limit } => Failure::TextTooLong {
                 index,
-                bytes: text.len(),
-                limit: self.max_text_bytes,
-            });
-        }
-        Ok(())
+                bytes,
+                limit,
+            },
+        })
     }
 
     pub fn check_batch(&self, size: usize) -> Result<(), Failure> {
@@ -249,6 +247,11 @@ mod tests {
             })
         );
         assert!(limits.check_text("1234", None).is_ok());
+        // White space alone is refused here as by score and rescore (it once was scored).
+        assert_eq!(
+            limits.check_text(" \t", None),
+            Err(Failure::EmptyText { index: None })
+        );
     }
 
     #[test]
