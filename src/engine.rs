@@ -16,7 +16,7 @@ use crate::model::Model;
 use crate::normalize::{normalize_into, Normalized};
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
-use crate::verdict::{decide, Action, Forcing, Hit, Thresholds, Verdict};
+use crate::verdict::{decide, Forcing, Hit, Thresholds, Verdict};
 
 /// One message to score. Borrowed: the engine never keeps message text.
 #[derive(Clone, Copy, Debug, Default)]
@@ -356,22 +356,7 @@ pub fn rule_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
         .fold(0.0, f64::max);
     let p_fraud = sigmoid(evidence.fraud + link_evidence - 3.0);
     let p_spam = (1.0 - p_fraud) * sigmoid(evidence.spam - 2.0);
-    let by_category = evidence.by_category;
-
-    let specific = [
-        Category::CloseContactRedCode,
-        Category::PositiveParcel,
-        Category::PaidFastTest,
-        Category::MiracleDrug,
-    ];
-    let mut scam = Category::GenericFraud;
-    let mut best = 0.0;
-    for c in specific {
-        if by_category[c.index()] > best {
-            best = by_category[c.index()];
-            scam = c;
-        }
-    }
+    let scam = evidence.scam();
     let mut probs = [0.0f64; 7];
     probs[scam.index()] = p_fraud;
     probs[Category::Spam.index()] = p_spam;
@@ -412,15 +397,29 @@ impl RuleEvidence {
         e.spam = e.by_category[Category::Spam.index()];
         e
     }
+
+    /// The scam the rules point at: the specific fraud category with the most positive
+    /// weight, else `generic_fraud`.
+    pub fn scam(&self) -> Category {
+        let mut scam = Category::GenericFraud;
+        let mut best = 0.0;
+        for c in [
+            Category::CloseContactRedCode,
+            Category::PositiveParcel,
+            Category::PaidFastTest,
+            Category::MiracleDrug,
+        ] {
+            if self.by_category[c.index()] > best {
+                best = self.by_category[c.index()];
+                scam = c;
+            }
+        }
+        scam
+    }
 }
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
-}
-
-/// Is a verdict's action one of the fraud answers (kept here for the faces that count them).
-pub fn is_detected_fraud(action: Action, category: Category) -> bool {
-    action != Action::Allow && category.is_fraud()
 }
 
 #[cfg(test)]

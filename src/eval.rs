@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::category::Category;
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::{Engine, Message, TextProblem};
-use crate::verdict::{decide, Action, Forcing, Thresholds};
+use crate::verdict::{decide, is_detected_fraud, Action, Forcing, Thresholds};
 
 /// Share of (deduplicated, normalised) texts held out for validation, in percent.
 pub const VALIDATION_PERCENT: u64 = 20;
@@ -205,7 +205,7 @@ pub fn score_row(engine: &Engine, text: &str, t: &Thresholds) -> (Action, Catego
 
 /// Predicted category as the figures count it.
 pub fn predicted_category(action: Action, category: Category) -> Category {
-    if action != Action::Allow && category.is_fraud() {
+    if is_detected_fraud(action, category) {
         category
     } else if category == Category::Spam {
         Category::Spam

@@ -94,21 +94,7 @@ struct Example {
 /// The scam a fraud message is about, as far as the rules can tell: the specific fraud
 /// category with the most positive rule weight, else `generic_fraud`.
 pub fn weak_fraud_category(rules: &RuleSet, analysis: &Analysis) -> Category {
-    let by = RuleEvidence::of(rules, analysis).by_category;
-    let mut best = Category::GenericFraud;
-    let mut best_w = 0.0;
-    for c in [
-        Category::CloseContactRedCode,
-        Category::PositiveParcel,
-        Category::PaidFastTest,
-        Category::MiracleDrug,
-    ] {
-        if by[c.index()] > best_w {
-            best_w = by[c.index()];
-            best = c;
-        }
-    }
-    best
+    RuleEvidence::of(rules, analysis).scam()
 }
 
 /// Spam-rule evidence at which a message labelled not-fraud is trained as spam.

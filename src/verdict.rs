@@ -103,8 +103,13 @@ pub struct Verdict {
 impl Verdict {
     /// Detected fraud in the sense of the contract.
     pub fn is_fraud(&self) -> bool {
-        self.verdict != Action::Allow && self.category.is_fraud()
+        is_detected_fraud(self.verdict, self.category)
     }
+}
+
+/// Detected fraud in the sense of the contract: `flag` or `block` with a fraud category.
+pub fn is_detected_fraud(action: Action, category: Category) -> bool {
+    action != Action::Allow && category.is_fraud()
 }
 
 fn four_places<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
