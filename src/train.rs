@@ -100,6 +100,10 @@ pub fn weak_fraud_category(rules: &RuleSet, analysis: &Analysis) -> Category {
 /// Spam-rule evidence at which a message labelled not-fraud is trained as spam.
 pub const SPAM_RELABEL_EVIDENCE: f64 = 3.0;
 
+/// Rules with a positive weight below this are signals (see rules/README.md, "Weights"): their
+/// `hit` examples are not training examples.
+pub const SIGNAL_WEIGHT_BELOW: f64 = 2.0;
+
 fn class_of(gold: Gold, rules: &RuleSet, analysis: &Analysis) -> Category {
     match gold {
         // The corpora label adverts as normal (most of the telecom-fraud corpus's `normal`
@@ -228,6 +232,11 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         } else {
             rule.category
         };
+        // A signal (a small positive weight) is by design no evidence of its category alone:
+        // its examples are fragments ("加微信详谈") that would teach the model otherwise.
+        if (0.0..SIGNAL_WEIGHT_BELOW).contains(&rule.weight) {
+            continue;
+        }
         for h in &rule.hit {
             push_own(h, None, Some(class));
         }
