@@ -40,7 +40,10 @@ impl<'a> Message<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
     pub normalized: Normalized,
+    /// Rules that fired and count as evidence.
     pub fired: Vec<FiredRule>,
+    /// Scam rules that fired only through negated or quoted keywords: shown, never counted.
+    pub negated: Vec<FiredRule>,
     pub urls: Vec<UrlFinding>,
     pub sender: Option<SenderKind>,
 }
@@ -192,7 +195,7 @@ any = ["谨防"]
 
     fn analysis(rules: &RuleSet, text: &str, links: &[Reputation]) -> Analysis {
         let normalized = normalize(text);
-        let fired = rules.find(&normalized);
+        let found = rules.find(text, &normalized);
         let urls = links
             .iter()
             .map(|&reputation| UrlFinding {
@@ -208,7 +211,8 @@ any = ["谨防"]
             .collect();
         Analysis {
             normalized,
-            fired,
+            fired: found.fired,
+            negated: found.negated,
             urls,
             sender: None,
         }

@@ -18,7 +18,7 @@ use crate::features;
 use crate::links::{LinkAnalyzer, Reputation};
 use crate::model::Model;
 use crate::normalize::normalize_into;
-use crate::rules::{RuleAction, RuleSet};
+use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
 use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
 
@@ -215,7 +215,9 @@ impl Engine {
     /// Like [`Engine::analyze`], reusing `out`'s buffers.
     pub fn analyze_into(&self, msg: &Message<'_>, out: &mut Analysis) {
         normalize_into(msg.text, &mut out.normalized);
-        out.fired = self.rules.find(&out.normalized);
+        let found = self.rules.find(msg.text, &out.normalized);
+        out.fired = found.fired;
+        out.negated = found.negated;
         out.urls = self.links.analyze(msg.text, &out.normalized);
         out.sender = msg.sender.map(|s| SenderKind::of(Some(s)));
     }
@@ -314,14 +316,19 @@ impl Engine {
         Forcing::None
     }
 
-    /// Every keyword occurrence of every fired rule, located in the original text and in
-    /// order of position; and each fired rule with the positions of its hits in that list.
+    /// Every keyword occurrence of every fired rule (counted, then negated), located in the
+    /// original text and in order of position; and each of those rules with the positions
+    /// of its hits in that list.
     fn hits(&self, original: &str, analysis: &Analysis) -> (Vec<Hit>, Vec<RuleHits>) {
-        if analysis.fired.is_empty() {
+        if analysis.fired.is_empty() && analysis.negated.is_empty() {
             return (Vec::new(), Vec::new());
         }
+        let counted = analysis.fired.iter().map(|f| (f, false));
+        let groups: Vec<(&FiredRule, bool)> = counted
+            .chain(analysis.negated.iter().map(|f| (f, true)))
+            .collect();
         let mut owned: Vec<(Hit, usize)> = Vec::new();
-        for (group, f) in analysis.fired.iter().enumerate() {
+        for (group, &(f, negated)) in groups.iter().enumerate() {
             let rule = self.rules.rule(f.rule);
             for m in &f.matches {
                 let (start, end) = analysis
@@ -334,17 +341,18 @@ impl Engine {
                     start,
                     end,
                     text: original[start..end].to_string(),
+                    negated,
                 };
                 owned.push((hit, group));
             }
         }
         // Stable: hits at the same span keep the rule set's order.
         owned.sort_by_key(|(h, _)| (h.start, h.end));
-        let mut rules: Vec<RuleHits> = analysis
-            .fired
+        let mut rules: Vec<RuleHits> = groups
             .iter()
-            .map(|f| RuleHits {
+            .map(|&(f, negated)| RuleHits {
                 rule: f.rule,
+                negated,
                 hits: Vec::with_capacity(f.matches.len()),
             })
             .collect();

@@ -83,6 +83,15 @@ pub struct Hit {
     pub end: usize,
     /// The original substring.
     pub text: String,
+    /// The rule fired only through keywords in the scope of a negation or in a quotation
+    /// after a warning marker: shown so an author sees why a warning passed, never counted.
+    /// In JSON only when true (`"negated": true`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub negated: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// The answer for one message, as the JSON contract and the gRPC response carry it.
@@ -134,7 +143,8 @@ pub struct Judgement {
 /// Why a verdict is what it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
-    /// Every fired rule once, in rule-set order, with its hits.
+    /// Every fired rule once, with its hits: first those counted as evidence, in rule-set
+    /// order, then those that fired only through negated or quoted keywords.
     pub rules: Vec<RuleHits>,
     /// Class probabilities, indexed by [`Category::index`].
     pub probabilities: [f64; CLASSES],
@@ -159,6 +169,8 @@ impl Evidence {
 pub struct RuleHits {
     /// The rule's index in the engine's rule set.
     pub rule: u32,
+    /// It fired only through negated or quoted keywords: shown, not counted as evidence.
+    pub negated: bool,
     /// Positions in [`Verdict::hits`] of this rule's hits, in order.
     pub hits: Vec<usize>,
 }

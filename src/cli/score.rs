@@ -107,17 +107,24 @@ pub fn write_human(
             let Some(first) = hits.first() else {
                 continue;
             };
+            // A negated rule is shown with its weight struck out: it did not count.
+            let negated = if fired.negated {
+                "  (negated, not counted)"
+            } else {
+                ""
+            };
             let spans: Vec<String> = hits
                 .iter()
                 .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
                 .collect();
             writeln!(
                 out,
-                "  {:<30} {:<22} {:>+6.2}  {}",
+                "  {:<30} {:<22} {:>+6.2}  {}{}",
                 first.rule,
                 first.category.as_str(),
                 first.weight,
-                spans.join(", ")
+                spans.join(", "),
+                s.dim(negated)
             )?;
         }
     }

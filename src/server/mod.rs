@@ -88,7 +88,7 @@ impl Loaded {
     /// Scores one message, counting fired rules and the verdict.
     pub fn score(&self, msg: &Message<'_>, metrics: &Metrics) -> Verdict {
         let judged = self.engine.judge(msg);
-        for fired in &judged.evidence.rules {
+        for fired in judged.evidence.rules.iter().filter(|r| !r.negated) {
             if let Some(c) = self.rule_hits.get(fired.rule as usize) {
                 c.fetch_add(1, Relaxed);
             }
