@@ -173,7 +173,7 @@ fn flush_separators(out: &mut Normalized, pending: &[(usize, usize, char)], next
 }
 
 /// Characters that carry no visible meaning and are removed outright.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}'
