@@ -344,6 +344,7 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
                 start: offset(h.start),
                 end: offset(h.end),
                 text: h.text,
+                negated: h.negated,
             })
             .collect(),
         urls: v
