@@ -25,7 +25,7 @@ use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresh
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextProblem {
-    /// Empty or only white space.
+    /// Empty, or only white space and invisible characters.
     Blank,
     /// Longer than the face's limit, in bytes.
     TooLong { bytes: usize, limit: usize },
@@ -40,7 +40,11 @@ pub fn check_text(text: &str, limit: usize) -> Result<(), TextProblem> {
             bytes: text.len(),
             limit,
         })
-    } else if text.trim().is_empty() {
+    } else if text
+        .chars()
+        .all(|c| c.is_whitespace() || crate::chars::is_invisible(c))
+    {
+        // White space and invisible characters alone (a zero-width space) are no message.
         Err(TextProblem::Blank)
     } else {
         Ok(())
