@@ -56,6 +56,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod links;
+pub mod loco;
 pub mod model;
 pub mod normalize;
 pub mod rules;

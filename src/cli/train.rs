@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::{EngineArgs, Exit};
 use crate::engine::Engine;
+use crate::loco::leave_one_out;
 use crate::train::{train, TrainOptions};
 
 #[derive(Debug, Args)]
@@ -15,8 +16,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE", required = true)]
     pub data: Vec<PathBuf>,
     /// Where to write the model file.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "leave_one_out")]
+    pub out: Option<PathBuf>,
+    /// Instead of writing a model: for each --data file in turn, train on the others and
+    /// report on the one left out (leave-one-corpus-out figures).
+    #[arg(long)]
+    pub leave_one_out: bool,
     /// Number of hashed n-gram buckets kept as model columns.
     #[arg(long, value_name = "K", default_value_t = TrainOptions::default().ngrams)]
     pub ngrams: usize,
@@ -58,15 +63,27 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Exit> {
         version: args.model_version.clone(),
         ..TrainOptions::default()
     };
+    if args.leave_one_out {
+        let rules = args.engine.rules.as_deref();
+        let figures = leave_one_out(&engine, rules, &opts, &mut |l| eprintln!("train: {l}"))?;
+        for f in &figures {
+            println!("{}", f.line());
+        }
+        return Ok(Exit::Ok);
+    }
+    let Some(out) = &args.out else {
+        eprintln!("smishd: error: --out is required");
+        return Ok(Exit::Error);
+    };
     let trained = train(&engine, &opts, &mut |line| eprintln!("train: {line}"))?;
     let text = trained.file.write();
-    std::fs::write(&args.out, &text).with_context(|| format!("writing {}", args.out.display()))?;
+    std::fs::write(out, &text).with_context(|| format!("writing {}", out.display()))?;
     for line in &trained.summary {
         println!("{line}");
     }
     println!(
         "wrote {} (model {}, {} bytes)",
-        args.out.display(),
+        out.display(),
         trained.file.header.model_version,
         text.len()
     );
