@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::category::Category;
 use crate::engine::{Analysis, Message};
 use crate::eval::{

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::Exit;
+use super::args::Exit;
 use crate::category::Category;
 use crate::defaults;
 use crate::engine::{Engine, Message};
