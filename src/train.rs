@@ -120,10 +120,6 @@ fn class_of(gold: Gold, rules: &RuleSet, analysis: &Analysis) -> Category {
     }
 }
 
-fn model_err(msg: String) -> Error {
-    Error::new(ErrorKind::Model, msg)
-}
-
 /// Trains a model with `engine`'s rules (its model, if any, is not used).
 pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) -> Result<Trained> {
     let started = Instant::now();
@@ -398,7 +394,7 @@ fn fit(
         .alpha(opts.alpha as F)
         .max_iterations(opts.max_iterations)
         .fit(&dataset)
-        .map_err(|e| model_err(format!("training failed: {e}")))
+        .map_err(|e| Error::with_source(ErrorKind::Model, "training failed", e))
 }
 
 /// Write: the fitted weights back in the contract's class order, pruned and rounded as the

@@ -153,7 +153,7 @@ pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> boo
         }
         Ok(Err(e)) => {
             shared.metrics.reload_failed();
-            tracing::error!(reason, error = %e, "reload failed; the previous engine keeps serving");
+            tracing::error!(reason, error = %e.report(), "reload failed; the previous engine keeps serving");
             false
         }
         Err(e) => {
