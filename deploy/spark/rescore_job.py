@@ -38,10 +38,11 @@ import threading
 import time
 
 from pyspark import SparkFiles
-from pyspark.sql import SparkSession
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-VERDICT, REJECT, TALLY = "verdict", "reject", "tally"
+# What a task emits, tagged by its first character: a verdict, a reject, the partition's counts.
+VERDICT, REJECT, TALLY = "v", "r", "t"
 # Lines handed to smishd per write: large enough that Python's per-call cost vanishes.
 BATCH = 4096
 SUMMARY = re.compile(r"^smishd: read (\d+), scored (\d+), rejected (\d+)", re.M)
@@ -170,6 +171,7 @@ def make_scorer(cfg, parts):
         shift = 0
         counts = {"lines": 0, "sent": 0}
         failure = []
+        proc = None
         try:
             with open(err_path, "wb") as err:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -246,6 +248,10 @@ def make_scorer(cfg, parts):
             yield (TALLY, json.dumps({"p": index, "lines": counts["lines"], "read": sent,
                                       "scored": scored, "rejected": rejected}))
         finally:
+            # A task cancelled mid-partition (a failed sibling, speculation) ends its smishd too.
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
             shutil.rmtree(work, ignore_errors=True)
             if bin_tmp:
                 shutil.rmtree(bin_tmp, ignore_errors=True)
@@ -253,13 +259,39 @@ def make_scorer(cfg, parts):
     return score
 
 
+def partitioned_write(spark, tagged, compression, path):
+    """Writes the tasks' tagged lines in one pass, one directory per kind (`kind=v` ...).
+
+    The lines go from Python to the JVM as UTF-8 bytes and become strings there, as in
+    `RDD.saveAsTextFile`; building the DataFrame from Python rows instead costs several times
+    the scoring itself. With a writer per kind open at once, Spark does not sort the rows, so
+    each verdict file keeps its partition's input order.
+    """
+    sc = spark.sparkContext
+
+    def encode(_, it):
+        for kind, line in it:
+            yield (kind + line).encode("utf-8")
+
+    as_bytes = tagged.mapPartitionsWithIndex(encode)
+    as_bytes._bypass_serializer = True
+    strings = as_bytes._jrdd.map(sc._jvm.BytesToString())
+    encoder = sc._jvm.org.apache.spark.sql.Encoders.STRING()
+    jdf = spark._jsparkSession.createDataset(strings.rdd(), encoder).toDF()
+    df = DataFrame(jdf, spark)
+    (df.select(F.substring("value", 1, 1).alias("kind"), F.expr("substring(value, 2)").alias("value"))
+     .write.partitionBy("kind").option("compression", compression).text(path))
+
+
 def run(args):
     builder = SparkSession.builder.appName("smishd-rescore")
     if args.master:
         builder = builder.master(args.master)
-    # Verdicts, rejects and tallies leave each task through one partitioned write; with a
-    # writer per kind open at once Spark does not sort the rows, so each verdict file keeps
-    # its partition's input order.
+        if args.master.startswith("local"):
+            # Local workers run this interpreter (the venv with PySpark), not whatever
+            # `python3` is first on PATH.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Verdicts, rejects and counts leave each task through one partitioned write, unsorted.
     builder = builder.config("spark.sql.maxConcurrentOutputFileWriters", "3")
     for kv in args.conf:
         key, sep, value = kv.partition("=")
@@ -315,13 +347,10 @@ def run(args):
            "threads": threads, "header": header, "files": [f for f, _ in files]}
     tagged = lines.mapPartitionsWithIndex(make_scorer(cfg, parts))
 
-    schema = StructType([StructField("kind", StringType(), False),
-                         StructField("value", StringType(), False)])
     parent = hadoop.path(args.output).getParent()
     staging = parent.toString() + f"/.{hadoop.path(args.output).getName()}.staging-{sc.applicationId}"
     try:
-        (spark.createDataFrame(tagged, schema, verifySchema=False)
-         .write.partitionBy("kind").option("compression", args.compression).text(staging))
+        partitioned_write(spark, tagged, args.compression, staging)
 
         tallies = sorted((json.loads(t) for t in sc.textFile(f"{staging}/kind={TALLY}").collect()),
                          key=lambda t: t["p"])
