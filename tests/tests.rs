@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod consistency;
 mod fixtures;
+mod gateway;
 mod links;
 mod model;
 mod properties;
