@@ -41,8 +41,11 @@ from pyspark import SparkFiles
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-# What a task emits, tagged by its first character: a verdict, a reject, the partition's counts.
+# What a task emits: blocks of lines, each tagged by its first byte: verdicts, rejects, the
+# partition's counts. Blocks, not lines, cross from Python to the JVM, which splits them.
 VERDICT, REJECT, TALLY = "v", "r", "t"
+# Bytes of smishd's output read at a time (whole lines are passed on, the rest kept).
+BLOCK = 1 << 20
 # Lines handed to smishd per write: large enough that Python's per-call cost vanishes.
 BATCH = 4096
 SUMMARY = re.compile(r"^smishd: read (\d+), scored (\d+), rejected (\d+)", re.M)
@@ -212,9 +215,19 @@ def make_scorer(cfg, parts):
             writer = threading.Thread(target=feed, daemon=True)
             writer.start()
             scored = 0
-            for raw in proc.stdout:
-                scored += 1
-                yield (VERDICT, raw.decode("utf-8").rstrip("\n"))
+            rest = b""
+            while True:
+                data = proc.stdout.read1(BLOCK)
+                if not data:
+                    break
+                data = rest + data
+                end = data.rfind(b"\n") + 1
+                rest = data[end:]
+                if end:
+                    scored += data.count(b"\n", 0, end)
+                    yield VERDICT.encode() + data[:end - 1]
+            if rest:
+                raise RuntimeError(f"partition {index}: smishd's output ended inside a line")
             writer.join()
             code = proc.wait()
             if failure:
@@ -226,7 +239,7 @@ def make_scorer(cfg, parts):
                 raise RuntimeError(
                     f"smishd could not score partition {index} ({cfg['files'][file_index]}): "
                     f"exit status {code}\n{tail}")
-            rejected = 0
+            rejected, block = 0, []
             with open(rejects_path, "rb") as f:
                 for raw in f:
                     r = json.loads(raw)
@@ -237,7 +250,12 @@ def make_scorer(cfg, parts):
                     out = {"p": index, "line": line, "reason": r["reason"]}
                     if "id" in r:
                         out["id"] = r["id"]
-                    yield (REJECT, json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+                    block.append(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+                    if len(block) == BATCH:
+                        yield (REJECT + "\n".join(block)).encode("utf-8")
+                        block = []
+            if block:
+                yield (REJECT + "\n".join(block)).encode("utf-8")
             sent = counts["sent"]
             m = SUMMARY.search(err_text)
             reported = tuple(int(x) for x in m.groups()) if m else None
@@ -245,8 +263,8 @@ def make_scorer(cfg, parts):
                 raise RuntimeError(
                     f"partition {index}: sent {sent} records but got {scored} verdicts and "
                     f"{rejected} rejects (smishd reported {reported})")
-            yield (TALLY, json.dumps({"p": index, "lines": counts["lines"], "read": sent,
-                                      "scored": scored, "rejected": rejected}))
+            yield (TALLY + json.dumps({"p": index, "lines": counts["lines"], "read": sent,
+                                       "scored": scored, "rejected": rejected})).encode("utf-8")
         finally:
             # A task cancelled mid-partition (a failed sibling, speculation) ends its smishd too.
             if proc is not None and proc.poll() is None:
@@ -259,27 +277,23 @@ def make_scorer(cfg, parts):
     return score
 
 
-def partitioned_write(spark, tagged, compression, path):
-    """Writes the tasks' tagged lines in one pass, one directory per kind (`kind=v` ...).
+def partitioned_write(spark, blocks, compression, path):
+    """Writes the tasks' tagged blocks in one pass, one directory per kind (`kind=v` ...).
 
-    The lines go from Python to the JVM as UTF-8 bytes and become strings there, as in
-    `RDD.saveAsTextFile`; building the DataFrame from Python rows instead costs several times
-    the scoring itself. With a writer per kind open at once, Spark does not sort the rows, so
-    each verdict file keeps its partition's input order.
+    The blocks go from Python to the JVM as UTF-8 bytes and become strings there, as in
+    `RDD.saveAsTextFile`, and the JVM splits them into lines: Python never handles an output
+    line on its own (building rows in Python costs more than the scoring). With a writer per
+    kind open at once, Spark does not sort the rows, so each verdict file keeps its
+    partition's input order.
     """
     sc = spark.sparkContext
-
-    def encode(_, it):
-        for kind, line in it:
-            yield (kind + line).encode("utf-8")
-
-    as_bytes = tagged.mapPartitionsWithIndex(encode)
-    as_bytes._bypass_serializer = True
-    strings = as_bytes._jrdd.map(sc._jvm.BytesToString())
+    blocks._bypass_serializer = True
+    strings = blocks._jrdd.map(sc._jvm.BytesToString())
     encoder = sc._jvm.org.apache.spark.sql.Encoders.STRING()
     jdf = spark._jsparkSession.createDataset(strings.rdd(), encoder).toDF()
-    df = DataFrame(jdf, spark)
-    (df.select(F.substring("value", 1, 1).alias("kind"), F.expr("substring(value, 2)").alias("value"))
+    lines = F.explode(F.split(F.expr("substring(value, 2)"), "\n")).alias("value")
+    (DataFrame(jdf, spark)
+     .select(F.substring("value", 1, 1).alias("kind"), lines)
      .write.partitionBy("kind").option("compression", compression).text(path))
 
 
