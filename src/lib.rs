@@ -32,6 +32,8 @@
 //! - `verdict.rs`: thresholds and the verdict;
 //! - `engine.rs`: the engine and its builder;
 //! - `defaults.rs`: everything compiled in, in one place;
+//! - `campaign/`: template fingerprints, the daemon's sliding window of campaigns, and the
+//!   campaigns report of a log;
 //! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
 //! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics);
 //! - `cli/`: one file per subcommand.
@@ -40,6 +42,7 @@
 //! verdict.
 
 pub mod batch;
+pub mod campaign;
 pub mod category;
 pub mod cli;
 pub mod defaults;
