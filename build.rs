@@ -1,5 +1,6 @@
 //! Build steps:
-//! 1. compile proto/smishd/v1 with the vendored protoc, so no system package is needed;
+//! 1. compile proto/smishd/v1 with the vendored protoc, so no system package is needed (twice:
+//!    the public types, client and server, and the server's lenient request decoding);
 //! 2. bundle rules/ (rule files, domain lists, suffix list) and models/ into the binary as the
 //!    compiled-in defaults, so adding a rule file needs no code change.
 
@@ -16,6 +17,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     unsafe { std::env::set_var("PROTOC", protoc) };
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("smishd_v1_descriptor.bin"))
+        .compile_protos(&["proto/smishd/v1/classifier.proto"], &["proto"])?;
+    // The server's own view of the same service: requests decoded with their string fields as
+    // bytes (the same wire encoding), so that invalid UTF-8 in one message is that message's
+    // INVALID_ARGUMENT instead of a decode failure of the whole call. Responses are the
+    // ordinary types.
+    let wire = out_dir.join("wire");
+    fs::create_dir_all(&wire)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .out_dir(&wire)
+        .extern_path(".smishd.v1", "crate::server::proto")
+        .extern_path(
+            ".smishd.v1.ScoreRequest",
+            "crate::server::wire::ScoreRequest",
+        )
+        .extern_path(
+            ".smishd.v1.ScoreBatchRequest",
+            "crate::server::wire::ScoreBatchRequest",
+        )
         .compile_protos(&["proto/smishd/v1/classifier.proto"], &["proto"])?;
     println!("cargo:rerun-if-changed=proto");
 

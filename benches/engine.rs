@@ -43,7 +43,7 @@ fn main() {
     let mut norm = Normalized::default();
     bench("normalise + match", &texts, |t| {
         normalize_into(t, &mut norm);
-        engine.rules().find(&norm).len()
+        engine.rules().find(t, &norm).fired.len()
     });
     bench("analyse (normalise, match, links)", &texts, |t| {
         let a = engine.analyze(&Message::new(t));

@@ -32,6 +32,13 @@ pub const LISTEN: &str = "127.0.0.1:50051";
 /// UTF-8; 64 KiB leaves room for long rich-text channels while bounding the work per message.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
+/// Longest request `id` the server accepts, in bytes: ids are keys, not payloads.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Longest request `sender` the server accepts, in bytes: numbers, short codes and
+/// alphanumeric sender ids are far shorter.
+pub const MAX_SENDER_BYTES: usize = 128;
+
 /// Most links judged in one message: bounds the work a message stuffed with links can cause.
 pub const MAX_URLS_PER_MESSAGE: usize = 32;
 
@@ -63,6 +70,22 @@ pub const MAX_CONCURRENT_REQUESTS: usize = 4096;
 
 /// Most `ScoreStream` calls open at once; past it, RESOURCE_EXHAUSTED.
 pub const MAX_CONCURRENT_STREAMS: usize = 256;
+
+/// Most gRPC connections open at once (lowered at start to fit the descriptor limit).
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Time a new connection has to send the HTTP/2 preface, milliseconds: far above a real
+/// client's round trip, short enough that silent connections do not pile up.
+pub const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+
+/// Time a connection may stay open with no call, milliseconds.
+pub const IDLE_TIMEOUT_MS: u64 = 300_000;
+
+/// Interval of the server's HTTP/2 keepalive pings, milliseconds.
+pub const KEEPALIVE_INTERVAL_MS: u64 = 60_000;
+
+/// Time a keepalive ping may go unanswered, milliseconds.
+pub const KEEPALIVE_TIMEOUT_MS: u64 = 20_000;
 
 /// How often the server looks at the rule directory and model file for changes, milliseconds.
 pub const RELOAD_POLL_MS: u64 = 1000;

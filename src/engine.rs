@@ -39,7 +39,7 @@ impl<'a> Message<'a> {
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextProblem {
-    /// Empty or only white space.
+    /// Empty, or only white space and invisible characters.
     Blank,
     /// Longer than the face's limit, in bytes.
     TooLong { bytes: usize, limit: usize },
@@ -54,7 +54,11 @@ pub fn check_text(text: &str, limit: usize) -> Result<(), TextProblem> {
             bytes: text.len(),
             limit,
         })
-    } else if text.trim().is_empty() {
+    } else if text
+        .chars()
+        .all(|c| c.is_whitespace() || crate::chars::is_invisible(c))
+    {
+        // White space and invisible characters alone (a zero-width space) are no message.
         Err(TextProblem::Blank)
     } else {
         Ok(())
@@ -66,7 +70,10 @@ pub fn check_text(text: &str, limit: usize) -> Result<(), TextProblem> {
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
     pub normalized: Normalized,
+    /// Rules that fired and count as evidence.
     pub fired: Vec<FiredRule>,
+    /// Scam rules that fired only through negated or quoted keywords: shown, never counted.
+    pub negated: Vec<FiredRule>,
     pub urls: Vec<UrlFinding>,
     pub sender: Option<SenderKind>,
 }
@@ -239,7 +246,9 @@ impl Engine {
     /// Like [`Engine::analyze`], reusing `out`'s buffers.
     pub fn analyze_into(&self, msg: &Message<'_>, out: &mut Analysis) {
         normalize_into(msg.text, &mut out.normalized);
-        out.fired = self.rules.find(&out.normalized);
+        let found = self.rules.find(msg.text, &out.normalized);
+        out.fired = found.fired;
+        out.negated = found.negated;
         out.urls = self.links.analyze(msg.text, &out.normalized);
         out.sender = msg.sender.map(|s| SenderKind::of(Some(s)));
     }
@@ -314,7 +323,8 @@ impl Engine {
     /// Every keyword occurrence of every fired rule, located in the original text.
     fn hits(&self, original: &str, analysis: &Analysis) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for f in &analysis.fired {
+        let fired = analysis.fired.iter().map(|f| (f, false));
+        for (f, negated) in fired.chain(analysis.negated.iter().map(|f| (f, true))) {
             let rule = self.rules.rule(f.rule);
             for m in &f.matches {
                 let (start, end) = analysis
@@ -327,6 +337,7 @@ impl Engine {
                     start,
                     end,
                     text: original[start..end].to_string(),
+                    negated,
                 });
             }
         }

@@ -19,11 +19,13 @@
 //! # Layout
 //!
 //! - `category.rs`: the contract's categories;
+//! - `chars.rs`: what a character is (invisible, a lookalike dot, CJK), for every stage
+//!   that reads text;
 //! - `normalize.rs`: obfuscation-proof normalisation with an offset map;
 //! - `rules/`: rule file format, compilation and lint, matching;
-//! - `links/`: links in the original text (`extract.rs`), registrable domains from the Public
-//!   Suffix List (`host.rs`), domain lists, heuristics and the reputation class
-//!   (`reputation.rs`), brand lookalikes (`lookalike.rs`);
+//! - `links/`: the text as a phone shows it (`fold.rs`), links in it (`scan.rs`), registrable
+//!   domains from the Public Suffix List (`host.rs`), domain lists (`lists.rs`), brand
+//!   lookalikes (`lookalike.rs`), heuristics and the reputation class (`reputation.rs`);
 //! - `sender.rs`: the kind of sender id;
 //! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
 //! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
@@ -44,6 +46,7 @@
 pub mod batch;
 pub mod campaign;
 pub mod category;
+pub mod chars;
 pub mod cli;
 pub mod defaults;
 pub mod engine;

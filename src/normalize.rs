@@ -3,10 +3,11 @@
 //! Scammers write `健 康 碼`, `密*接`, `ｖｘ` and `jkm-help。top` so that a filter looking for
 //! `健康码`, `密接`, `微信` and `.` misses them. [`normalize`] undoes those tricks:
 //!
-//! 1. zero-width characters, bidi controls, soft hyphens and variation selectors are dropped;
+//! 1. invisible characters (zero-width characters, bidi controls, soft hyphens, variation
+//!    selectors: every Unicode format character, see chars.rs) are dropped;
 //! 2. each character is put in Unicode NFKC form (full-width letters and digits become ASCII,
 //!    the ideographic space a space, circled letters plain ones);
-//! 3. lookalike dots (`。` `｡` `．` `․`) become `.`;
+//! 3. lookalike dots (`。` `｡` `．` `․` `︒` `﹒`, the table in chars.rs) become `.`;
 //! 4. letters are lower-cased and traditional Chinese characters become simplified ones;
 //! 5. runs of separators (white space, `*` `·` `-` `_` `|` `/` `\` `~` `+` `#` and emoji)
 //!    next to a CJK character are removed, so `密 接` reads `密接`; elsewhere white space runs
@@ -28,6 +29,8 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::chars::{is_cjk, is_invisible, lookalike_dot};
+
 /// Normalised text plus the map from each of its bytes back to the original text.
 #[derive(Clone, Debug, Default)]
 pub struct Normalized {
@@ -36,6 +39,9 @@ pub struct Normalized {
     starts: Vec<u32>,
     /// For every byte of `text`: end of the original character (or run) it came from.
     ends: Vec<u32>,
+    /// The original held invisible characters (dropped here): link extraction, which reads
+    /// the original, must drop them too.
+    had_invisible: bool,
 }
 
 impl Normalized {
@@ -49,6 +55,11 @@ impl Normalized {
 
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
+    }
+
+    /// Did the original hold invisible characters ([`crate::chars::is_invisible`])?
+    pub fn had_invisible(&self) -> bool {
+        self.had_invisible
     }
 
     /// Maps a half-open byte range of the normalised text to a half-open byte range of the
@@ -76,6 +87,7 @@ impl Normalized {
         self.text.clear();
         self.starts.clear();
         self.ends.clear();
+        self.had_invisible = false;
     }
 }
 
@@ -100,6 +112,7 @@ pub fn normalize_into(original: &str, out: &mut Normalized) {
         }
         let first = std::mem::take(out);
         char_pass(first.as_str(), out);
+        out.had_invisible = first.had_invisible;
         for i in 0..out.starts.len() {
             out.starts[i] = first.starts[out.starts[i] as usize];
             out.ends[i] = first.ends[out.ends[i] as usize - 1];
@@ -122,6 +135,7 @@ fn char_pass(original: &str, out: &mut Normalized) {
     for (start, c) in original.char_indices() {
         let end = start + c.len_utf8();
         if is_invisible(c) {
+            out.had_invisible = true;
             continue;
         }
         let n = map_char(c, &mut mapped);
@@ -172,20 +186,6 @@ fn flush_separators(out: &mut Normalized, pending: &[(usize, usize, char)], next
     }
 }
 
-/// Characters that carry no visible meaning and are removed outright.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{FE00}'..='\u{FE0F}'
-        | '\u{E0000}'..='\u{E007F}'
-        | '\u{E0100}'..='\u{E01EF}')
-}
-
 /// Separators that scammers put between characters to split keywords.
 pub fn is_separator(c: char) -> bool {
     c.is_whitespace()
@@ -225,17 +225,6 @@ fn is_emoji(c: char) -> bool {
         | '\u{1F000}'..='\u{1FAFF}')
 }
 
-/// CJK ideographs (and the punctuation-free kana/hangul blocks) for separator decisions.
-pub fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{20000}'..='\u{2FA1F}'
-        | '\u{3040}'..='\u{30FF}'
-        | '\u{AC00}'..='\u{D7AF}')
-}
-
 /// Maps one original character to its normalised form, writing up to 8 chars to `buf` and
 /// returning how many. Fast paths: ASCII and CJK ideographs never go through NFKC.
 #[inline]
@@ -248,8 +237,8 @@ fn map_char(c: char, buf: &mut [char; 8]) -> usize {
         buf[0] = to_simplified(c);
         return 1;
     }
-    if let Some(d) = dot_lookalike(c) {
-        buf[0] = d;
+    if lookalike_dot(c).is_some() {
+        buf[0] = '.';
         return 1;
     }
     let mut n = 0;
@@ -257,7 +246,7 @@ fn map_char(c: char, buf: &mut [char; 8]) -> usize {
         if n == buf.len() {
             break;
         }
-        let m = dot_lookalike(m).unwrap_or(m);
+        let m = if lookalike_dot(m).is_some() { '.' } else { m };
         let m = if m.is_ascii() {
             m.to_ascii_lowercase()
         } else if ('\u{3400}'..='\u{9FFF}').contains(&m) {
@@ -271,13 +260,6 @@ fn map_char(c: char, buf: &mut [char; 8]) -> usize {
         n += 1;
     }
     n
-}
-
-fn dot_lookalike(c: char) -> Option<char> {
-    match c {
-        '。' | '｡' | '．' | '․' | '︒' | '﹒' => Some('.'),
-        _ => None,
-    }
 }
 
 const T2S_FIRST: u32 = 0x3400;
@@ -400,6 +382,7 @@ fn replace_contact_evasions(out: &mut Normalized) -> bool {
         pos = e;
     }
     copy_range(out, pos, out.text.len(), &mut next);
+    next.had_invisible = out.had_invisible;
     *out = next;
     true
 }

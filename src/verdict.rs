@@ -83,6 +83,15 @@ pub struct Hit {
     pub end: usize,
     /// The original substring.
     pub text: String,
+    /// The rule fired only through keywords in the scope of a negation or in a quotation
+    /// after a warning marker: shown so an author sees why a warning passed, never counted.
+    /// In JSON only when true (`"negated": true`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub negated: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// The answer for one message, as the JSON contract and the gRPC response carry it.

@@ -31,6 +31,18 @@ fn empty_text_is_a_clear_error() {
     assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
 }
 
+/// Text made only of zero-width characters was scored while white space alone was refused.
+#[test]
+fn zero_width_only_text_is_refused_like_white_space() {
+    for t in [" \t ", "\u{200b}\u{200d}", "\u{feff} \u{2060}\u{200e}"] {
+        let o = run(&["score", t]);
+        assert_eq!(o.status.code(), Some(2), "{t:?}");
+        assert!(stderr(&o).contains("empty"), "{t:?}: {}", stderr(&o));
+    }
+    let o = run(&["score", "\u{200b}hi"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn invalid_utf8_on_stdin_is_a_clear_error() {
     let o = run_with_stdin(&["score"], b"\xff\xfe\x00abc");

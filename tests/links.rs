@@ -252,6 +252,53 @@ mod extraction {
         "ab\u{200B}c.cn",
         &[("ab\u{200B}c.cn", "abc.cn")]
     );
+    // Invisible characters anywhere: the link is read as the phone shows it, the span keeps
+    // what was written.
+    x!(
+        left_to_right_mark_inside,
+        "请登录jkm-he\u{200E}lp.top申诉",
+        &[("jkm-he\u{200E}lp.top", "jkm-help.top")]
+    );
+    x!(
+        bidi_override_inside,
+        "jkm-he\u{202E}lp.top",
+        &[("jkm-he\u{202E}lp.top", "jkm-help.top")]
+    );
+    x!(
+        bidi_isolate_before_dot,
+        "jkm-help\u{2066}.top",
+        &[("jkm-help\u{2066}.top", "jkm-help.top")]
+    );
+    x!(
+        invisible_outside_the_link_stays_outside,
+        "\u{200B}jkm-help.top\u{FEFF}",
+        &[("jkm-help.top", "jkm-help.top")]
+    );
+    x!(
+        tag_character_before_dot,
+        "evil\u{E0020}.top/a",
+        &[("evil\u{E0020}.top/a", "evil.top")]
+    );
+    x!(
+        soft_hyphen_before_ideographic_dot,
+        "evil\u{00AD}。top",
+        &[("evil\u{00AD}。top", "evil.top")]
+    );
+    x!(
+        invisible_inside_defanged_scheme,
+        "h\u{200B}xxp://evil.top",
+        &[("h\u{200B}xxp://evil.top", "evil.top")]
+    );
+    x!(
+        invisible_inside_bracket_dot,
+        "evil[\u{200D}.]top",
+        &[("evil[\u{200D}.]top", "evil.top")]
+    );
+    x!(
+        invisible_inside_path,
+        "t.cn/A6x\u{200C}JkM9",
+        &[("t.cn/A6x\u{200C}JkM9", "t.cn")]
+    );
     // Defanged.
     x!(
         hxxp,
@@ -1036,5 +1083,31 @@ mod cli {
     fn score_without_links_says_none() {
         let out = stdout(&run(&["score", "--model", "none", "您好。今天天气不错。"]));
         assert!(out.contains("links: none"), "{out}");
+    }
+}
+
+/// An invisible character inside a link used to cut the host short (`请登录jkm-he\u{200E}lp.top申诉`
+/// found `lp.top` and was only flagged): every bidi mark or isolate, like a zero-width space,
+/// must leave the listed host `jkm-help.top` whole and the message blocked.
+#[test]
+fn bidi_marks_inside_a_listed_link_still_block() {
+    let engine = Engine::new().unwrap();
+    for mark in [
+        '\u{200B}', '\u{200E}', '\u{200F}', '\u{202E}', '\u{2066}', '\u{2069}',
+    ] {
+        let text = format!("请登录jkm-he{mark}lp.top申诉");
+        let v = engine.score(&Message::new(&text));
+        let hosts: Vec<(&str, &str, Reputation)> = v
+            .urls
+            .iter()
+            .map(|u| (u.host.as_str(), u.registrable_domain.as_str(), u.reputation))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("jkm-help.top", "jkm-help.top", Reputation::Malicious)],
+            "U+{:04X}",
+            mark as u32
+        );
+        assert_eq!(v.verdict, Action::Block, "U+{:04X}", mark as u32);
     }
 }

@@ -67,3 +67,91 @@ proptest! {
         prop_assert_eq!(twice.as_str(), once.as_str());
     }
 }
+
+/// Messages the invisible-character property starts from, written for it: links in every
+/// form the extractor knows (schemes, defanged, spaced and lookalike dots, full width, IDN,
+/// userinfo, ports, paths), keywords of each scam, and text with no link at all.
+const LINK_MESSAGES: &[&str] = &[
+    "请登录jkm-help.top申诉",
+    "您的健康码已变红码，请点击 http://jkm-help.top/a?b=1 核验",
+    "快递检测阳性，理赔请访问 hxxps://kd-lp[.]cc/claim",
+    "密接人员请于今日登记：abc . com/reg 或 www。abc。com",
+    "ＶＸ：ａｂ１２３，官网ｊｋｍ．ｔｏｐ",
+    "请访问 http://www.gov.cn@evil.top/x 领取补贴",
+    "检测结果：例子.中国，详询 t.cn/A6xJkM9",
+    "http://1.2.3.4:81/login 核酸报告",
+    "特效药到货 evil(dot)top 先到先得",
+    "您好，明天下午三点开会，请准时参加。",
+    "Your parcel is held: alipay-refund.top/verify now",
+    "加v信 abc123 领取快速核酸证明 sf-expresss.com",
+];
+
+/// Any character a phone shows as nothing: one from any range of the shared table.
+fn invisible_char() -> impl Strategy<Value = char> {
+    prop::sample::select(smishd::chars::INVISIBLE.to_vec()).prop_flat_map(|(lo, hi)| {
+        (lo as u32..=hi as u32).prop_map(|cp| char::from_u32(cp).expect("table holds chars"))
+    })
+}
+
+/// `text` with `inserts` put at character boundaries (positions taken modulo the count).
+fn insert_at(text: &str, inserts: &[(usize, char)]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for &(pos, c) in inserts {
+        chars.insert(pos % (chars.len() + 1), c);
+    }
+    chars.into_iter().collect()
+}
+
+/// What must not change when invisible characters are added: every link's canonical URL,
+/// host, registrable domain, reputation and reasons, and the verdict with the rules behind it.
+fn observed(
+    text: &str,
+) -> (
+    Vec<String>,
+    smishd::Action,
+    smishd::Category,
+    String,
+    Vec<String>,
+) {
+    let v = engine().score(&Message::new(text));
+    let links = v
+        .urls
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} {} {:?} {:?}",
+                u.url, u.host, u.registrable_domain, u.reputation, u.reasons
+            )
+        })
+        .collect();
+    let mut rules: Vec<String> = v.hits.iter().map(|h| h.rule.clone()).collect();
+    rules.sort();
+    rules.dedup();
+    (
+        links,
+        v.verdict,
+        v.category,
+        format!("{:.12}", v.score),
+        rules,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+
+    /// An invisible character anywhere in a message changes neither the links found nor the
+    /// verdict (a bidi mark inside `jkm-help.top` once hid the link).
+    #[test]
+    fn invisible_characters_change_neither_links_nor_verdict(
+        text in prop_oneof![
+            3 => prop::sample::select(LINK_MESSAGES.to_vec()).prop_map(String::from),
+            1 => tricky_string(),
+        ],
+        inserts in prop::collection::vec((any::<usize>(), invisible_char()), 1..5),
+    ) {
+        // The starting text without invisible characters: the tricky alphabet has some.
+        let clean: String = text.chars().filter(|&c| !smishd::chars::is_invisible(c)).collect();
+        let with = insert_at(&clean, &inserts);
+        prop_assert_eq!(observed(&with), observed(&clean), "{:?}", with);
+    }
+}

@@ -48,7 +48,7 @@ macro_rules! t {
             let rules = set(&[("set.toml", SET)]).unwrap();
             let text: &str = $text;
             let n = normalize(text);
-            let fired = rules.find(&n);
+            let fired = rules.find(text, &n).fired;
             let mut got: Vec<(String, Vec<String>)> = fired
                 .iter()
                 .map(|f| {
@@ -173,4 +173,104 @@ fn block_action_needs_a_fraud_category() {
     let r = "[[rule]]\nid = \"X\"\ncategory = \"spam\"\naction = \"block\"\ndescription = \"x\"\nany = [\"促销\"]\n";
     let err = set(&[("a.toml", r)]).unwrap_err().to_string();
     assert!(err.contains("block action needs a fraud category"), "{err}");
+}
+
+const LEXICONS: &str = r#"
+[lexicon.pay]
+description = "payment"
+words = ["转账", "付款", "@wallet"]
+
+[lexicon.wallet]
+description = "wallets"
+words = ["支付宝", "微信支付"]
+
+[lexicon.warn]
+description = "warning markers"
+words = ["谨防", "是诈骗"]
+"#;
+
+const USES: &str = r#"
+[[rule]]
+id = "PARCEL_PAY"
+category = "positive_parcel"
+weight = 3.0
+description = "parcel compensation and a payment"
+all = [["理赔"], ["@pay"]]
+none = ["@warn"]
+hit = ["理赔请先用支付宝转账"]
+"#;
+
+#[test]
+fn lexicons_expand_across_files_and_nest() {
+    let rules = set(&[("lex.toml", LEXICONS), ("uses.toml", USES)]).unwrap();
+    let id = rules.rule_index("PARCEL_PAY").unwrap();
+    assert!(rules.fires(id, "包裹理赔，请先转账"));
+    assert!(rules.fires(id, "包裹理赔，用微信支付"), "nested lexicon");
+    assert!(!rules.fires(id, "包裹理赔"));
+    assert!(!rules.fires(id, "谨防包裹理赔转账"), "none lexicon");
+    assert_eq!(rules.lexicons(), ["pay", "wallet", "warn"]);
+    assert!(rules.warnings().is_empty(), "{:?}", rules.warnings());
+}
+
+#[test]
+fn unknown_lexicon_is_an_error_at_the_reference_line() {
+    let r = "[[rule]]\nid = \"X\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\n  \"促销\",\n  \"@sale\",\n]\n";
+    let err = set(&[("a.toml", r)]).unwrap_err().to_string();
+    assert!(
+        err.contains("rule X in a.toml:8: unknown lexicon @sale"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unused_lexicon_is_a_warning_at_its_definition() {
+    let lex = "\n[lexicon.spare]\ndescription = \"never used\"\nwords = [\"x\"]\n";
+    let rules = set(&[("lex.toml", lex), ("set.toml", SET)]).unwrap();
+    let w: Vec<String> = rules.warnings().iter().map(|d| d.to_string()).collect();
+    assert!(
+        w.iter()
+            .any(|m| m == "lex.toml:2: lexicon @spare is never used"),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn lexicon_cycles_duplicates_and_bad_names_are_errors() {
+    let a = "[lexicon.a]\ndescription = \"a\"\nwords = [\"@b\"]\n[lexicon.b]\ndescription = \"b\"\nwords = [\"@a\"]\n[lexicon.Bad]\ndescription = \"c\"\nwords = [\"x\"]\n";
+    let b = "[lexicon.a]\ndescription = \"again\"\nwords = [\"y\"]\n";
+    let r = "[[rule]]\nid = \"X\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\"@a\"]\n";
+    let err = set(&[("a.toml", a), ("b.toml", b), ("r.toml", r)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("refers to itself"), "{err}");
+    assert!(
+        err.contains("b.toml:1: lexicon @a: defined twice, first at a.toml:1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("lexicon @Bad: name is not lower_snake_case"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lexicon_words_are_linted_once_at_the_lexicon() {
+    let lex = "[lexicon.pay]\ndescription = \"p\"\nwords = [\"转账\", \"转账到\"]\n";
+    let r = "[[rule]]\nid = \"X\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\"@pay\"]\nhit = [\"转账\"]\n[[rule]]\nid = \"Y\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"y\"\nany = [\"@pay\", \"转账\"]\nhit = [\"转账\"]\n";
+    let rules = set(&[("lex.toml", lex), ("r.toml", r)]).unwrap();
+    let w: Vec<String> = rules.warnings().iter().map(|d| d.to_string()).collect();
+    let shadowed = w.iter().filter(|m| m.contains("shadowed")).count();
+    assert_eq!(
+        shadowed, 2,
+        "once at the lexicon, once for Y's own 转账: {w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|m| m.starts_with("lex.toml:1: lexicon @pay: keyword \"转账到\" in `words`")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|m| m.starts_with("rule Y in r.toml:8")),
+        "{w:?}"
+    );
 }

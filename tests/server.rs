@@ -40,17 +40,17 @@ hit = ["您的快递检测呈阳性"]
 miss = ["您的快递已到"]
 "#;
 
-const FRAUD: &str = "您的快递检测呈阳性已销毁，请联系客服理赔";
-const HAM: &str = "今晚一起吃饭吗";
+pub(crate) const FRAUD: &str = "您的快递检测呈阳性已销毁，请联系客服理赔";
+pub(crate) const HAM: &str = "今晚一起吃饭吗";
 
 /// A bounded test body: no test hangs the suite.
-async fn bounded<F: Future<Output = ()>>(f: F) {
+pub(crate) async fn bounded<F: Future<Output = ()>>(f: F) {
     tokio::time::timeout(Duration::from_secs(30), f)
         .await
         .expect("test took longer than 30 s");
 }
 
-fn rules_dir(version: &str) -> tempfile::TempDir {
+pub(crate) fn rules_dir(version: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("VERSION"), version).unwrap();
     std::fs::write(dir.path().join("test.toml"), RULES).unwrap();
@@ -64,7 +64,7 @@ fn replace(path: &Path, content: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-fn config(rules: &Path) -> Config {
+pub(crate) fn config(rules: &Path) -> Config {
     Config {
         rules: Some(rules.to_path_buf()),
         model: Some("none".into()),
@@ -75,15 +75,15 @@ fn config(rules: &Path) -> Config {
     }
 }
 
-struct Server {
-    addr: SocketAddr,
-    metrics: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    pub(crate) metrics: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Server {
-    async fn start(config: Config) -> Server {
+    pub(crate) async fn start(config: Config) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -106,7 +106,7 @@ impl Server {
     }
 
     /// Starts and waits until health says SERVING.
-    async fn serving(config: Config) -> Server {
+    pub(crate) async fn serving(config: Config) -> Server {
         let s = Server::start(config).await;
         let mut health = HealthClient::new(s.channel().await);
         for _ in 0..200 {
@@ -118,7 +118,7 @@ impl Server {
         panic!("server never became SERVING");
     }
 
-    async fn channel(&self) -> Channel {
+    pub(crate) async fn channel(&self) -> Channel {
         Endpoint::from_shared(format!("http://{}", self.addr))
             .unwrap()
             .connect()
@@ -126,22 +126,22 @@ impl Server {
             .unwrap()
     }
 
-    async fn client(&self) -> ClassifierClient<Channel> {
+    pub(crate) async fn client(&self) -> ClassifierClient<Channel> {
         ClassifierClient::new(self.channel().await)
     }
 
-    async fn scrape(&self) -> String {
+    pub(crate) async fn scrape(&self) -> String {
         scrape(self.metrics).await
     }
 
     /// Triggers shutdown and waits for `run` to return.
-    async fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
         self.stop.take().unwrap().send(()).unwrap();
         self.task.await.unwrap()
     }
 }
 
-async fn scrape(addr: SocketAddr) -> String {
+pub(crate) async fn scrape(addr: SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -154,7 +154,7 @@ async fn scrape(addr: SocketAddr) -> String {
 }
 
 /// The value of one metric line, by its exact name and labels.
-fn metric(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
@@ -196,7 +196,7 @@ async fn open_stream(
     (tx, stream, answer)
 }
 
-fn req(id: &str, text: &str) -> ScoreRequest {
+pub(crate) fn req(id: &str, text: &str) -> ScoreRequest {
     ScoreRequest {
         id: id.to_string(),
         text: text.to_string(),
@@ -430,7 +430,7 @@ async fn size_limits_refuse_without_repeating_the_text() {
 
         let long = "快递阳性".repeat(20); // 240 bytes
         let err = client.score(req("", &long)).await.unwrap_err();
-        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(err.code(), Code::ResourceExhausted);
         assert!(err.message().contains("100") && err.message().contains("max_text_bytes"));
         assert!(!err.message().contains("快递"), "{}", err.message());
 
@@ -445,16 +445,27 @@ async fn size_limits_refuse_without_repeating_the_text() {
         assert_eq!(err.code(), Code::ResourceExhausted);
         assert!(err.message().contains("max_batch"));
 
-        // One bad message fails the batch and names its index.
+        // One bad message is answered in its place and names its index.
         let bad = ScoreBatchRequest {
-            requests: vec![req("", HAM), req("", "")],
+            requests: vec![req("", HAM), req("e", "")],
         };
-        let err = client.score_batch(bad).await.unwrap_err();
-        assert_eq!(err.code(), Code::InvalidArgument);
-        assert!(err.message().starts_with("message 1:"), "{}", err.message());
+        let answers = client
+            .score_batch(bad)
+            .await
+            .unwrap()
+            .into_inner()
+            .responses;
+        assert_eq!(answers[0].verdict, "allow");
+        let error = answers[1].error.as_ref().expect("an error in place");
+        assert_eq!(error.code, Code::InvalidArgument as i32);
+        assert!(error.reason.starts_with("message 1:"), "{}", error.reason);
+        assert_eq!(
+            (answers[1].id.as_str(), answers[1].verdict.as_str()),
+            ("e", "")
+        );
 
-        // Over the decoded message size: tonic refuses it before decoding (OUT_OF_RANGE, its
-        // code for this) with a message naming the limit.
+        // Over the decoded message size: refused before decoding, RESOURCE_EXHAUSTED (tonic
+        // says OUT_OF_RANGE; the server rewrites it) with a message naming the limit.
         let big = ScoreBatchRequest {
             requests: (0..4).map(|_| req("", &"a".repeat(99))).collect(),
         };
@@ -466,19 +477,20 @@ async fn size_limits_refuse_without_repeating_the_text() {
             sender: String::new(),
         };
         let err = client.score(huge).await.unwrap_err();
-        assert!(
-            matches!(err.code(), Code::OutOfRange | Code::ResourceExhausted),
-            "{err:?}"
-        );
+        assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
         assert!(err.message().contains("2000"), "{}", err.message());
 
-        // A stream ends at its first bad message, after answering the good ones.
+        // A stream answers a bad message in its place and goes on.
         let outbound = tokio_stream::iter(vec![req("a", HAM), req("b", &long), req("c", HAM)]);
         let mut inbound = client.score_stream(outbound).await.unwrap().into_inner();
         assert_eq!(inbound.message().await.unwrap().unwrap().id, "a");
-        let err = inbound.message().await.unwrap_err();
-        assert_eq!(err.code(), Code::InvalidArgument);
-        assert!(err.message().starts_with("message 1:"), "{}", err.message());
+        let b = inbound.message().await.unwrap().unwrap();
+        let error = b.error.expect("an error in place");
+        assert_eq!(error.code, Code::ResourceExhausted as i32);
+        assert!(error.reason.starts_with("message 1:"), "{}", error.reason);
+        assert!(!error.reason.contains("快递"), "{}", error.reason);
+        assert_eq!(inbound.message().await.unwrap().unwrap().verdict, "allow");
+        assert!(inbound.message().await.unwrap().is_none());
 
         // The server is still fine.
         assert_eq!(
@@ -968,15 +980,38 @@ async fn tls_and_mutual_tls() {
 }
 
 /// The real binary, with its standard error collected line by line.
-struct Daemon {
-    child: Child,
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
     log: Arc<Mutex<String>>,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Daemon {
-    fn start(args: &[&str], envs: &[(&str, &str)]) -> Daemon {
+    pub(crate) fn start(args: &[&str], envs: &[(&str, &str)]) -> Daemon {
+        Daemon::spawn(smishd(), args, envs)
+    }
+
+    /// Starts with a soft and hard descriptor limit of `nofile` (RLIMIT_NOFILE).
+    pub(crate) fn start_with_nofile(args: &[&str], envs: &[(&str, &str)], nofile: u64) -> Daemon {
+        use std::os::unix::process::CommandExt;
         let mut cmd = smishd();
+        // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+        unsafe {
+            cmd.pre_exec(move || {
+                let rl = libc::rlimit {
+                    rlim_cur: nofile as libc::rlim_t,
+                    rlim_max: nofile as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Daemon::spawn(cmd, args, envs)
+    }
+
+    fn spawn(mut cmd: std::process::Command, args: &[&str], envs: &[(&str, &str)]) -> Daemon {
         cmd.arg("serve")
             .args(args)
             .stdin(Stdio::null())
@@ -1022,7 +1057,7 @@ impl Daemon {
         Daemon { child, log, addr }
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = std::process::Command::new("kill")
             .args([sig, &self.child.id().to_string()])
             .status()
@@ -1031,7 +1066,7 @@ impl Daemon {
     }
 
     /// Sends `sig` (-TERM, -INT) and returns the exit status and the whole log.
-    fn terminate(mut self, sig: &str) -> (std::process::ExitStatus, String) {
+    pub(crate) fn terminate(mut self, sig: &str) -> (std::process::ExitStatus, String) {
         self.signal(sig);
         let deadline = Instant::now() + Duration::from_secs(15);
         let status = loop {
@@ -1057,7 +1092,7 @@ impl Drop for Daemon {
     }
 }
 
-async fn wait_serving(addr: SocketAddr) -> Channel {
+pub(crate) async fn wait_serving(addr: SocketAddr) -> Channel {
     for _ in 0..250 {
         if let Ok(ch) = Endpoint::from_shared(format!("http://{addr}"))
             .unwrap()
@@ -1203,8 +1238,12 @@ async fn sighup_reloads_and_sigterm_exits_zero() {
         );
 
         replace(&rules.path().join("VERSION"), "test-hup");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        // Polling is off: nothing changes until SIGHUP.
+        // Polling is off (SMISHD_RELOAD_POLL_MS=0): nothing changes until SIGHUP. Waited out
+        // over three default poll intervals, so a poll that was on would have reloaded by now
+        // (a change is taken once it has held still for one poll).
+        tokio::time::sleep(Duration::from_millis(3 * smishd::defaults::RELOAD_POLL_MS)).await;
+        let m = scrape(metrics_addr).await;
+        assert_eq!(metric(&m, "smishd_reloads_total"), Some(0.0), "{m}");
         assert_eq!(
             client
                 .score(req("", FRAUD))

@@ -7,6 +7,7 @@ mod campaigns;
 mod cli;
 mod consistency;
 mod fixtures;
+mod gateway;
 mod links;
 mod model;
 mod properties;

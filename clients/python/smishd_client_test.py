@@ -75,6 +75,28 @@ def generate_stubs(out_dir):
     return pb2, pb2_grpc
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(number, payload):
+    """One length-delimited protobuf field."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def raw_request(id_, text):
+    """A ScoreRequest encoded by hand, so `text` can hold any bytes."""
+    return field(1, id_.encode()) + field(2, text)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -167,8 +189,55 @@ def main():
                 check("Score: long text refused", False, "no error")
             except grpc.RpcError as e:
                 check("Score: long text refused",
-                      e.code() == grpc.StatusCode.INVALID_ARGUMENT and "阳" not in e.details(),
+                      e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "阳" not in e.details(),
                       f"{e.code()} {e.details()}")
+
+            # Bad messages in the middle of a batch and of a stream: each answered in its place
+            # with an error, every other one scored, in order. Invalid UTF-8 cannot be put in a
+            # Python string field, so these requests are encoded by hand.
+            mixed = [("m0", FRAUD.encode()), ("m1", b""), ("m2", HAM.encode()),
+                     ("m3", ("阳" * 30000).encode()), ("m4", b"\xe5\xbf\xab\xff"),
+                     ("m5", FRAUD.encode())]
+            expected = [None, grpc.StatusCode.INVALID_ARGUMENT, None,
+                        grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT, None]
+            encoded = [raw_request(i, t) for i, t in mixed]
+
+            def check_mixed(face, answers):
+                check(f"{face}: one answer per message, in order",
+                      [a.id for a in answers] == [i for i, _ in mixed], str([a.id for a in answers]))
+                for a, (i, text), want in zip(answers, mixed, expected):
+                    if want is None:
+                        ok = not a.HasField("error") and a.verdict == ("allow" if text == HAM.encode() else "block")
+                    else:
+                        ok = (a.HasField("error") and a.error.code == want.value[0]
+                              and a.verdict == "" and "阳" not in a.error.reason)
+                    check(f"{face}: message {i}", ok, str(a))
+
+            batch_call = channel.unary_unary(
+                "/smishd.v1.Classifier/ScoreBatch",
+                request_serializer=lambda b: b,
+                response_deserializer=pb2.ScoreBatchResponse.FromString)
+            batch = batch_call(b"".join(field(1, r) for r in encoded), timeout=5)
+            check_mixed("ScoreBatch with bad messages", list(batch.responses))
+            stream_call = channel.stream_stream(
+                "/smishd.v1.Classifier/ScoreStream",
+                request_serializer=lambda b: b,
+                response_deserializer=pb2.ScoreResponse.FromString)
+            check_mixed("ScoreStream with bad messages", list(stream_call(iter(encoded), timeout=10)))
+            try:
+                stub.Score(pb2.ScoreRequest(id="i" * 1000, text=HAM), timeout=5)
+                check("Score: long id refused", False, "no error")
+            except grpc.RpcError as e:
+                check("Score: long id refused", e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, str(e.code()))
+            score_call = channel.unary_unary(
+                "/smishd.v1.Classifier/Score",
+                request_serializer=lambda b: b,
+                response_deserializer=pb2.ScoreResponse.FromString)
+            try:
+                score_call(raw_request("u", b"bad \xff"), timeout=5)
+                check("Score: invalid UTF-8 refused", False, "no error")
+            except grpc.RpcError as e:
+                check("Score: invalid UTF-8 refused", e.code() == grpc.StatusCode.INVALID_ARGUMENT, str(e.code()))
             channel.close()
         finally:
             if proc.poll() is None:

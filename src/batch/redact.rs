@@ -181,6 +181,7 @@ mod tests {
                 start,
                 end: start + 4,
                 text: "5678".into(),
+                negated: false,
             }],
             urls: vec![],
             ruleset: "t".into(),

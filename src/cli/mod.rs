@@ -48,7 +48,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gRPC daemon.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Score one message and explain the verdict.
     Score(score::ScoreArgs),
     /// Rescore message logs in batch (JSONL, CSV, TSV, gzip).
@@ -85,7 +85,7 @@ impl EngineArgs {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Score(args) => score::run(args),
         Command::Rescore(args) => rescore::run(args),
         Command::Campaigns(args) => campaigns::run(args),

@@ -104,16 +104,23 @@ pub fn write_human(out: &mut impl Write, text: &str, v: &Verdict, s: &Style) -> 
             let mut hits = v.hits.iter().filter(|h| h.rule == rule).peekable();
             let first = hits.peek().expect("a listed rule has a hit");
             let (category, weight) = (first.category, first.weight);
+            // A negated rule is shown with its weight struck out: it did not count.
+            let negated = if first.negated {
+                "  (negated, not counted)"
+            } else {
+                ""
+            };
             let spans: Vec<String> = hits
                 .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
                 .collect();
             writeln!(
                 out,
-                "  {:<30} {:<22} {:>+6.2}  {}",
+                "  {:<30} {:<22} {:>+6.2}  {}{}",
                 rule,
                 category.as_str(),
                 weight,
-                spans.join(", ")
+                spans.join(", "),
+                s.dim(negated)
             )?;
         }
     }

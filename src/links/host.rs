@@ -112,6 +112,19 @@ impl SuffixList {
     }
 }
 
+/// The canonical form of a domain name: trimmed, no trailing dot, lower case, punycode.
+/// None for something that is not a name.
+pub fn canonical_name(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('.');
+    if s.is_empty() || !s.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    if s.is_ascii() {
+        return Some(s.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(s).ok().filter(|a| !a.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

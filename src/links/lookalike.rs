@@ -60,7 +60,7 @@ impl Brands {
             }
             let mut words = line.split_whitespace();
             let domain =
-                super::reputation::canonical_name(words.next().unwrap_or("")).ok_or_else(|| {
+                super::host::canonical_name(words.next().unwrap_or("")).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Data,
                         format!("{name}:{}: not a domain name: {line:?}", n + 1),

@@ -1,11 +1,18 @@
 //! Links: finding every URL a phone would show, and judging the domain behind it.
 //!
-//! - `extract.rs`: links in the ORIGINAL text, with spans, undoing full-width, ideographic
-//!   dots, defanging and spacing; schemeless links only on a listed public suffix;
-//! - `host.rs`: the Public Suffix List and registrable domains;
-//! - `reputation.rs`: the domain lists, heuristics and the reputation class (the rule that
-//!   decides the class is documented there, in one place);
-//! - `lookalike.rs`: confusable skeletons, edit distance and brand keywords.
+//! - `fold.rs`: the message as a phone shows it, for link finding: a cheap prefilter, then
+//!   full-width forms, lookalike dots, defanging and spacing undone, with a map back to the
+//!   original text;
+//! - `scan.rs`: the links in the folded text; schemeless links only on a listed public suffix;
+//! - `host.rs`: the Public Suffix List, registrable domains and canonical names;
+//! - `lists.rs`: the domain lists and how they are held and looked up;
+//! - `lookalike.rs`: confusable skeletons, edit distance and brand keywords;
+//! - `reputation.rs`: the judgement of one link, its reasons and the reputation class (the
+//!   rule that decides the class is documented there, in one place).
+//!
+//! Every step reads the message without its invisible characters (chars.rs decides which
+//! they are, for the normaliser too): `jkm-he\u{200E}lp.top` is the link `jkm-help.top`,
+//! with a span in the original text that holds the invisible character.
 //!
 //! A [`LinkAnalyzer`] is built once with the engine (from the compiled-in lists or a rules
 //! directory) and never changes.
@@ -14,45 +21,22 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::chars::{has_invisible, Visible};
 use crate::defaults::MAX_URLS_PER_MESSAGE;
 use crate::error::{Error, Result};
 use crate::normalize::Normalized;
 
-pub mod extract;
+pub mod fold;
 pub mod host;
+pub mod lists;
 pub mod lookalike;
 pub mod reputation;
+pub mod scan;
 
+pub use fold::may_contain_link;
 pub use host::SuffixList;
-pub use reputation::{DomainSet, Lists};
-
-/// How much a link's domain is to be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reputation {
-    Malicious,
-    Suspicious,
-    Unknown,
-    Trusted,
-}
-
-impl Reputation {
-    pub const ALL: [Reputation; 4] = [
-        Reputation::Malicious,
-        Reputation::Suspicious,
-        Reputation::Unknown,
-        Reputation::Trusted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reputation::Malicious => "malicious",
-            Reputation::Suspicious => "suspicious",
-            Reputation::Unknown => "unknown",
-            Reputation::Trusted => "trusted",
-        }
-    }
-}
+pub use lists::{DomainSet, Lists};
+pub use reputation::Reputation;
 
 /// One link found in a message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -115,30 +99,49 @@ impl LinkAnalyzer {
 
     /// Every link in the message, in order of position in the original text. Links are found
     /// in `original` (the normaliser lower-cases and rewrites words, which paths and spans
-    /// cannot afford); `_normalized` is accepted for the engine's uniform call.
-    pub fn analyze(&self, original: &str, _normalized: &Normalized) -> Vec<UrlFinding> {
-        self.find(original)
+    /// cannot afford); `normalized` tells whether the original holds invisible characters,
+    /// so the common message is not scanned for them twice.
+    pub fn analyze(&self, original: &str, normalized: &Normalized) -> Vec<UrlFinding> {
+        self.find_in(original, normalized.had_invisible())
     }
 
     /// [`LinkAnalyzer::analyze`] without a normalised text.
     pub fn find(&self, original: &str) -> Vec<UrlFinding> {
+        self.find_in(original, has_invisible(original))
+    }
+
+    fn find_in(&self, original: &str, invisible: bool) -> Vec<UrlFinding> {
+        // Links are read in the text without its invisible characters; spans go back to the
+        // original through `visible`. Most messages have none, and are read as they are.
+        let mut visible = Visible::default();
+        let text = if invisible {
+            visible.strip(original);
+            visible.as_str()
+        } else {
+            original
+        };
         // The fast path: most messages have no link and cost one byte scan, no allocation.
-        if !extract::may_contain_link(original) {
+        if !fold::may_contain_link(text) {
             return Vec::new();
         }
-        let mut folded = extract::Folded::default();
+        let mut folded = fold::Folded::default();
         let mut candidates = Vec::new();
-        extract::fold(original, &mut folded);
-        extract::scan(&folded, &self.psl, MAX_URLS_PER_MESSAGE, &mut candidates);
+        fold::fold(text, &mut folded);
+        scan::scan(&folded, &self.psl, MAX_URLS_PER_MESSAGE, &mut candidates);
         candidates
             .into_iter()
             .filter_map(|c| {
-                let raw = &original[c.start..c.end];
-                let j = reputation::judge(&self.lists, &self.psl, &c, raw)?;
+                // Judged on the text as shown, without the invisible characters.
+                let j = reputation::judge(&self.lists, &self.psl, &c, &text[c.start..c.end])?;
+                let (start, end) = if invisible {
+                    visible.original_span(c.start, c.end)
+                } else {
+                    (c.start, c.end)
+                };
                 Some(UrlFinding {
-                    raw: raw.to_string(),
-                    start: c.start,
-                    end: c.end,
+                    raw: original[start..end].to_string(),
+                    start,
+                    end,
                     url: j.url,
                     host: j.host,
                     registrable_domain: j.registrable_domain,

@@ -7,11 +7,12 @@ use std::path::Path;
 
 use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-use super::format::{line_of, RawRule, RuleFile, RuleSource};
-use super::{Case, CaseExpect, Group, Rule, RuleAction, RuleSet};
+use super::format::{line_of, RawKeyword, RawRule, RuleFile, RuleSource};
+use super::keyword::Keyword;
+use super::lexicon::{Lexicons, SCOPE_LEXICONS};
+use super::{scope, Case, CaseExpect, Group, Rule, RuleAction, RuleSet};
 use crate::category::Category;
 use crate::error::{Error, ErrorKind, Result};
-use crate::normalize::normalize;
 
 /// One problem found in a rule set, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,21 +64,36 @@ pub fn read_dir(dir: &Path) -> Result<(String, Vec<RuleSource>)> {
     Ok((version, sources))
 }
 
-/// Keyword bookkeeping while compiling: each distinct normalised keyword gets one pattern id.
+/// Keyword bookkeeping while compiling: each distinct keyword gets one id, each distinct
+/// anchor (the literal text the automaton looks for) one automaton pattern.
 #[derive(Default)]
-struct Patterns {
-    ids: HashMap<String, u32>,
-    list: Vec<String>,
+struct Table {
+    ids: HashMap<Keyword, u32>,
+    keywords: Vec<Keyword>,
+    anchor_ids: HashMap<String, u32>,
+    anchors: Vec<String>,
+    anchor_keywords: Vec<Vec<u32>>,
 }
 
-impl Patterns {
-    fn id(&mut self, keyword: &str) -> u32 {
+impl Table {
+    fn id(&mut self, keyword: &Keyword) -> u32 {
         if let Some(&id) = self.ids.get(keyword) {
             return id;
         }
-        let id = self.list.len() as u32;
-        self.ids.insert(keyword.to_string(), id);
-        self.list.push(keyword.to_string());
+        let id = self.keywords.len() as u32;
+        self.ids.insert(keyword.clone(), id);
+        self.keywords.push(keyword.clone());
+        let anchor = match self.anchor_ids.get(&keyword.anchor) {
+            Some(&a) => a,
+            None => {
+                let a = self.anchors.len() as u32;
+                self.anchor_ids.insert(keyword.anchor.clone(), a);
+                self.anchors.push(keyword.anchor.clone());
+                self.anchor_keywords.push(Vec::new());
+                a
+            }
+        };
+        self.anchor_keywords[anchor as usize].push(id);
         id
     }
 }
@@ -87,7 +103,7 @@ impl Patterns {
 pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
     let mut errors: Vec<Diagnostic> = Vec::new();
     let mut warnings: Vec<Diagnostic> = Vec::new();
-    let mut patterns = Patterns::default();
+    let mut table = Table::default();
     let mut rules: Vec<Rule> = Vec::new();
     let mut cases: Vec<Case> = Vec::new();
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
@@ -100,9 +116,16 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
         });
     }
 
+    // Every file is read first: a rule may use a lexicon defined in any file of the set.
+    let mut files = Vec::with_capacity(sources.len());
+    let mut lexicons = Lexicons::default();
     for source in sources {
-        let file: RuleFile = match toml::from_str(&source.content) {
-            Ok(f) => f,
+        match toml::from_str::<RuleFile>(&source.content) {
+            Ok(mut f) => {
+                let lex = std::mem::take(&mut f.lexicon);
+                lexicons.add_file(&source.name, &source.content, lex, &mut errors);
+                files.push((source, f));
+            }
             Err(e) => {
                 let line = e
                     .span()
@@ -113,9 +136,12 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
                     rule: None,
                     message: e.message().trim_end_matches('.').to_string(),
                 });
-                continue;
             }
-        };
+        }
+    }
+    lint_lexicons(&mut lexicons, &mut errors, &mut warnings);
+
+    for (source, file) in files {
         for spanned in file.rule {
             let line = line_of(&source.content, spanned.span().start);
             let location = format!("{}:{line}", source.name);
@@ -129,9 +155,15 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
                 continue;
             }
             seen_ids.insert(raw.id.clone(), location.clone());
-            if let Some(rule) =
-                compile_rule(raw, location, &mut patterns, &mut errors, &mut warnings)
-            {
+            let mut ctx = RuleContext {
+                source,
+                location,
+                table: &mut table,
+                lexicons: &mut lexicons,
+                errors: &mut errors,
+                warnings: &mut warnings,
+            };
+            if let Some(rule) = compile_rule(raw, &mut ctx) {
                 rules.push(rule);
             }
         }
@@ -173,6 +205,35 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
         }
     }
 
+    // The scope cues are keywords of the automaton too, with a role instead of a rule.
+    let mut roles: Vec<(u32, u8)> = Vec::new();
+    for (name, role) in SCOPE_LEXICONS.iter().zip(ROLES) {
+        let mut err = |location: String, message: String| {
+            errors.push(Diagnostic {
+                location,
+                rule: None,
+                message,
+            })
+        };
+        for word in lexicons.expand_lexicon(name, &mut err) {
+            match Keyword::parse(&word.text) {
+                Ok(k) => roles.push((table.id(&k), role)),
+                Err(message) => errors.push(Diagnostic {
+                    location: word.location,
+                    rule: None,
+                    message: format!("lexicon @{name}: {message}"),
+                }),
+            }
+        }
+    }
+    for (name, location) in lexicons.unused() {
+        warnings.push(Diagnostic {
+            location,
+            rule: None,
+            message: format!("lexicon @{name} is never used"),
+        });
+    }
+
     if rules.is_empty() && errors.is_empty() {
         errors.push(Diagnostic {
             location: sources
@@ -200,21 +261,25 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::DFA))
-        .build(&patterns.list)
+        .build(&table.anchors)
         .map_err(|e| Error::new(ErrorKind::Rules, format!("keyword automaton: {e}")))?;
-    let mut pattern_rules = vec![Vec::new(); patterns.list.len()];
+    let mut keyword_rules = vec![Vec::new(); table.keywords.len()];
     for (ri, rule) in rules.iter().enumerate() {
         for group in &rule.groups {
-            for &p in &group.patterns {
-                let list: &mut Vec<u32> = &mut pattern_rules[p as usize];
+            for &k in &group.keywords {
+                let list: &mut Vec<u32> = &mut keyword_rules[k as usize];
                 if list.last() != Some(&(ri as u32)) {
                     list.push(ri as u32);
                 }
             }
         }
     }
-    let pattern_word_bounded = patterns
-        .list
+    let mut keyword_role = vec![0u8; table.keywords.len()];
+    for (k, role) in roles {
+        keyword_role[k as usize] |= role;
+    }
+    let anchor_bounded = table
+        .anchors
         .iter()
         .map(|p| {
             let b = p.as_bytes();
@@ -227,37 +292,101 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
     Ok(RuleSet {
         version: version.to_string(),
         rules,
-        patterns: patterns.list,
-        pattern_word_bounded,
-        pattern_rules,
+        keyword_text: table.keywords.iter().map(Keyword::display).collect(),
+        keywords: table.keywords,
+        anchor_keywords: table.anchor_keywords,
+        anchor_bounded,
+        keyword_rules,
+        keyword_role,
         ac,
         cases,
         warnings,
+        lexicons: lexicons.names(),
     })
 }
 
-fn compile_rule(
-    raw: RawRule,
-    location: String,
-    patterns: &mut Patterns,
+/// The role bits of the keywords of each of [`SCOPE_LEXICONS`], in the same order.
+const ROLES: [u8; 3] = [
+    scope::NEGATION_FORWARD,
+    scope::NEGATION_BACKWARD,
+    scope::QUOTE_WARNING,
+];
+
+/// Lint of each lexicon's own words, reported once at the lexicon rather than in every rule
+/// that uses it; then use tracking starts afresh for the rules.
+fn lint_lexicons(
+    lexicons: &mut Lexicons,
     errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
-) -> Option<Rule> {
-    let before = errors.len();
-    let mut err = |message: String| {
+) {
+    for name in lexicons.names() {
+        let mut errs = Vec::new();
+        let words = lexicons.expand_lexicon(&name, &mut |location, message| {
+            errs.push(Diagnostic {
+                location,
+                rule: None,
+                message,
+            })
+        });
+        errors.extend(errs);
+        let mut normalised = Vec::new();
+        for w in words {
+            match Keyword::parse(&w.text) {
+                Ok(k) => normalised.push((k.display(), None)),
+                Err(message) => errors.push(Diagnostic {
+                    location: w.location,
+                    rule: None,
+                    message: format!("lexicon @{name}: {message}"),
+                }),
+            }
+        }
+        let location = lexicons.location(&name);
+        lint_group("words", &normalised, &mut |message| {
+            warnings.push(Diagnostic {
+                location: location.clone(),
+                rule: None,
+                message: format!("lexicon @{name}: {message}"),
+            })
+        });
+    }
+    lexicons.clear_use();
+}
+
+/// A keyword as lint shows it, with the lexicon it came from.
+type Shown = (String, Option<String>);
+
+/// What compiling one rule reads and writes.
+struct RuleContext<'a> {
+    source: &'a RuleSource,
+    location: String,
+    table: &'a mut Table,
+    lexicons: &'a mut Lexicons,
+    errors: &'a mut Vec<Diagnostic>,
+    warnings: &'a mut Vec<Diagnostic>,
+}
+
+fn compile_rule(raw: RawRule, ctx: &mut RuleContext<'_>) -> Option<Rule> {
+    let before = ctx.errors.len();
+    let location = ctx.location.clone();
+    let rule_id = raw.id.clone();
+    let errors = &mut *ctx.errors;
+    let mut err_at = |location: String, message: String| {
         errors.push(Diagnostic {
-            location: location.clone(),
-            rule: Some(raw.id.clone()),
+            location,
+            rule: Some(rule_id.clone()),
             message,
         })
     };
     if !is_screaming_snake(&raw.id) {
-        err(format!("id {:?} is not SCREAMING_SNAKE_CASE", raw.id));
+        err_at(
+            location.clone(),
+            format!("id {:?} is not SCREAMING_SNAKE_CASE", raw.id),
+        );
     }
     let category = match raw.category.parse::<Category>() {
         Ok(c) => Some(c),
         Err(e) => {
-            err(e);
+            err_at(location.clone(), e);
             None
         }
     };
@@ -265,76 +394,110 @@ fn compile_rule(
         None | Some("score") => RuleAction::Score,
         Some("block") => RuleAction::Block,
         Some(other) => {
-            err(format!(
-                "unknown action {other:?} (expected \"score\" or \"block\")"
-            ));
+            err_at(
+                location.clone(),
+                format!("unknown action {other:?} (expected \"score\" or \"block\")"),
+            );
             RuleAction::Score
         }
     };
     let weight = match (raw.weight, action) {
         (Some(w), _) if !w.is_finite() || w.abs() > 100.0 => {
-            err(format!("weight {w} is out of range (-100 to 100)"));
+            err_at(
+                location.clone(),
+                format!("weight {w} is out of range (-100 to 100)"),
+            );
             0.0
         }
         (Some(w), _) => w,
         (None, RuleAction::Block) => 0.0,
         (None, RuleAction::Score) => {
-            err("rule has neither a weight nor an action".into());
+            err_at(
+                location.clone(),
+                "rule has neither a weight nor an action".into(),
+            );
             0.0
         }
     };
     if action == RuleAction::Block && category.is_some_and(|c| !c.is_fraud()) {
-        err("a block action needs a fraud category".into());
+        err_at(
+            location.clone(),
+            "a block action needs a fraud category".into(),
+        );
     }
     if raw.description.trim().is_empty() {
-        err("description is empty".into());
+        err_at(location.clone(), "description is empty".into());
     }
     if raw.all.is_empty() && raw.any.is_empty() {
-        err("rule has no keywords: give `all` groups or an `any` group".into());
+        err_at(
+            location.clone(),
+            "rule has no keywords: give `all` groups or an `any` group".into(),
+        );
     }
 
-    let mut groups = Vec::new();
-    let mut group_keywords: Vec<(&'static str, Vec<String>)> = Vec::new();
+    let mut written: Vec<(String, &[RawKeyword])> = Vec::new();
     for (i, group) in raw.all.iter().enumerate() {
         if group.is_empty() {
-            err(format!("keyword group all[{i}] is empty"));
+            err_at(location.clone(), format!("keyword group all[{i}] is empty"));
         }
-        group_keywords.push(("all", group.clone()));
+        written.push((format!("all[{i}]"), group));
     }
     if !raw.any.is_empty() {
-        group_keywords.push(("any", raw.any.clone()));
+        written.push(("any".into(), &raw.any));
     }
-    let mut positive: Vec<String> = Vec::new();
-    let mut ok_groups: Vec<(&str, Vec<String>)> = Vec::new();
-    for (kind, words) in group_keywords {
-        let normalised = normalise_keywords(&words, kind, &mut err);
-        positive.extend(normalised.iter().cloned());
-        ok_groups.push((kind, normalised));
+    let (file, content) = (&ctx.source.name, &ctx.source.content);
+    let mut compiled: Vec<(String, Vec<Keyword>, Vec<Shown>)> = Vec::new();
+    let mut none = None;
+    for (kind, group) in written
+        .into_iter()
+        .chain(std::iter::once(("none".to_string(), &raw.none[..])))
+    {
+        let words = ctx.lexicons.expand(file, content, group, &mut err_at);
+        let mut keywords = Vec::with_capacity(words.len());
+        let mut shown = Vec::with_capacity(words.len());
+        for w in words {
+            match Keyword::parse(&w.text) {
+                Ok(k) => {
+                    shown.push((k.display(), w.lexicon));
+                    keywords.push(k);
+                }
+                Err(message) => err_at(w.location, format!("`{kind}`: {message}")),
+            }
+        }
+        if kind == "none" {
+            none = Some((keywords, shown));
+        } else {
+            compiled.push((kind, keywords, shown));
+        }
     }
-    let none = normalise_keywords(&raw.none, "none", &mut err);
-    if errors.len() > before {
+    if ctx.errors.len() > before {
         return None;
     }
+    let (none, none_shown) = none.unwrap_or_default();
 
     let mut warn = |message: String| {
-        warnings.push(Diagnostic {
+        ctx.warnings.push(Diagnostic {
             location: location.clone(),
             rule: Some(raw.id.clone()),
             message,
         })
     };
-    for (kind, words) in &ok_groups {
-        lint_group(kind, words, &mut warn);
-        if words.is_empty() {
+    let mut groups = Vec::new();
+    for (kind, keywords, shown) in &compiled {
+        lint_group(kind, shown, &mut warn);
+        if keywords.is_empty() {
             continue;
         }
         groups.push(Group {
-            patterns: words.iter().map(|w| patterns.id(w)).collect(),
+            keywords: keywords.iter().map(|k| ctx.table.id(k)).collect(),
         });
     }
-    lint_group("none", &none, &mut warn);
-    for w in &none {
-        if positive.contains(w) {
+    lint_group("none", &none_shown, &mut warn);
+    for (w, _) in &none_shown {
+        if compiled
+            .iter()
+            .any(|(_, _, shown)| shown.iter().any(|(p, _)| p == w))
+        {
             warn(format!("keyword {w:?} is both required and forbidden"));
         }
     }
@@ -350,33 +513,21 @@ fn compile_rule(
         description: raw.description,
         location,
         groups,
-        none: none.iter().map(|w| patterns.id(w)).collect(),
+        none: none.iter().map(|k| ctx.table.id(k)).collect(),
         hit: raw.hit,
         miss: raw.miss,
     })
 }
 
-/// Normalises keywords like message text; reports those that normalise to nothing.
-fn normalise_keywords(words: &[String], kind: &str, err: &mut impl FnMut(String)) -> Vec<String> {
-    let mut out = Vec::with_capacity(words.len());
-    for w in words {
-        let n = normalize(w);
-        if n.is_empty() {
-            err(format!(
-                "keyword {w:?} in `{kind}` is empty after normalisation"
-            ));
-        } else {
-            out.push(n.as_str().to_string());
-        }
-    }
-    out
-}
-
 /// Duplicate keywords, and keywords shadowed by a shorter keyword of the same group (the
-/// shorter one matches wherever the longer does, so the longer one adds nothing).
-fn lint_group(kind: &str, words: &[String], warn: &mut impl FnMut(String)) {
-    for (i, a) in words.iter().enumerate() {
-        for (j, b) in words.iter().enumerate() {
+/// shorter one matches wherever the longer does, so the longer one adds nothing). Two words
+/// that came from the same lexicon are that lexicon's business, linted once at its definition.
+fn lint_group(kind: &str, words: &[Shown], warn: &mut impl FnMut(String)) {
+    for (i, (a, la)) in words.iter().enumerate() {
+        for (j, (b, lb)) in words.iter().enumerate() {
+            if la.is_some() && la == lb {
+                continue;
+            }
             if i < j && a == b {
                 warn(format!("duplicate keyword {a:?} in `{kind}`"));
             } else if i != j && a != b && shadows(a, b) {

@@ -8,10 +8,14 @@
 //! action = "block"                       # optional: "score" (default) or "block" (forces block)
 //! description = "..."
 //! all = [["密接", "密切接触"], ["红码", "黄码"]]  # every group needs one of its keywords
-//! any = ["核验", "验证"]                 # at least one of these, when given
-//! none = ["谨防", "不会要求"]            # none of these may occur
+//! any = ["核验", "@credential"]          # at least one of these, when given
+//! none = ["@warning", "不会要求"]        # none of these may occur
 //! hit = ["an example the rule must fire on"]
 //! miss = ["an example the rule must not fire on"]
+//!
+//! [lexicon.credential]                   # a named word list, usable as `@credential` in any
+//! description = "..."                    # group of any rule of the set (and in other lexicons)
+//! words = ["验证码", "<num>位数字"]
 //!
 //! [[case]]                               # a whole-message example for the full verdict
 //! text = "..."
@@ -19,6 +23,10 @@
 //! ```
 //!
 //! Keywords are normalised exactly like message text, so authors may write `健康碼` or `ＶＸ`.
+//! A keyword may hold one `<num>` (any number, see [`super::keyword`]); a keyword that starts
+//! with `@` names a lexicon.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -31,6 +39,20 @@ pub struct RuleFile {
     pub rule: Vec<Spanned<RawRule>>,
     #[serde(default)]
     pub case: Vec<Spanned<RawCase>>,
+    #[serde(default)]
+    pub lexicon: BTreeMap<String, Spanned<RawLexicon>>,
+}
+
+/// A keyword as written, with its place in the file (for messages naming the line).
+pub type RawKeyword = Spanned<String>;
+
+/// A named word list (`[lexicon.NAME]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLexicon {
+    #[serde(default)]
+    pub description: String,
+    pub words: Vec<RawKeyword>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,11 +67,11 @@ pub struct RawRule {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub all: Vec<Vec<String>>,
+    pub all: Vec<Vec<RawKeyword>>,
     #[serde(default)]
-    pub any: Vec<String>,
+    pub any: Vec<RawKeyword>,
     #[serde(default)]
-    pub none: Vec<String>,
+    pub none: Vec<RawKeyword>,
     #[serde(default)]
     pub hit: Vec<String>,
     #[serde(default)]

@@ -1,14 +1,18 @@
 //! Running a [`RuleSet`] over normalised text.
 
+use super::scope::{Cues, Scopes};
 use super::RuleSet;
 use crate::normalize::Normalized;
 
 /// One keyword occurrence, as a half-open byte range of the NORMALISED text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeywordMatch {
-    pub pattern: u32,
+    /// The keyword's id ([`RuleSet::keyword`]).
+    pub keyword: u32,
     pub start: u32,
     pub end: u32,
+    /// In the scope of a negation cue, or quoted after a warning marker ([`super::scope`]).
+    pub negated: bool,
 }
 
 /// A rule that fired, with the keyword occurrences that made it fire.
@@ -18,77 +22,158 @@ pub struct FiredRule {
     pub matches: Vec<KeywordMatch>,
 }
 
+/// What the rules found in one message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    /// Rules that fired and count as evidence, in rule order.
+    pub fired: Vec<FiredRule>,
+    /// Scam rules that fire only through negated or quoted keywords: shown to the author,
+    /// never counted as evidence.
+    pub negated: Vec<FiredRule>,
+}
+
 /// At most this many keyword occurrences are reported per fired rule.
 const MAX_MATCHES_PER_RULE: usize = 16;
 
 impl RuleSet {
-    /// Runs every rule over `text`. Fired rules come back in rule order; each carries the
-    /// occurrences of its positive keywords (first occurrences first, deduplicated).
-    pub fn find(&self, text: &Normalized) -> Vec<FiredRule> {
+    /// Runs every rule over `text`, the normalised form of `original`. Fired rules come back
+    /// in rule order; each carries the occurrences of its positive keywords (first occurrences
+    /// first, deduplicated).
+    pub fn find(&self, original: &str, text: &Normalized) -> Found {
         let hay = text.as_str();
         let bytes = hay.as_bytes();
         let mut found: Vec<KeywordMatch> = Vec::new();
+        let mut cues = Cues::default();
         for m in self.ac.find_overlapping_iter(hay) {
-            let p = m.pattern().as_u32();
-            let (start, end) = (m.start(), m.end());
-            let (bound_start, bound_end) = self.pattern_word_bounded[p as usize];
-            if bound_start && start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
-                continue;
+            let anchor = m.pattern().as_usize();
+            let (bound_start, bound_end) = self.anchor_bounded[anchor];
+            for &k in &self.anchor_keywords[anchor] {
+                let Some((start, end)) =
+                    self.keywords[k as usize].extend(bytes, m.start(), m.end())
+                else {
+                    continue;
+                };
+                if bound_start
+                    && start == m.start()
+                    && start > 0
+                    && bytes[start - 1].is_ascii_alphanumeric()
+                {
+                    continue;
+                }
+                if bound_end
+                    && end == m.end()
+                    && end < bytes.len()
+                    && bytes[end].is_ascii_alphanumeric()
+                {
+                    continue;
+                }
+                let role = self.keyword_role[k as usize];
+                if role != 0 {
+                    let (s, e) = text.original_span(start, end);
+                    cues.add(role, s as u32, e as u32);
+                }
+                found.push(KeywordMatch {
+                    keyword: k,
+                    start: start as u32,
+                    end: end as u32,
+                    negated: false,
+                });
             }
-            if bound_end && end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
-                continue;
-            }
-            found.push(KeywordMatch {
-                pattern: p,
-                start: start as u32,
-                end: end as u32,
-            });
         }
         if found.is_empty() {
-            return Vec::new();
+            return Found::default();
         }
 
-        let mut present = vec![0u64; self.patterns.len().div_ceil(64)];
+        let words = self.keywords.len().div_ceil(64);
+        let mut present = vec![0u64; words];
         for m in &found {
-            present[(m.pattern / 64) as usize] |= 1 << (m.pattern % 64);
+            present[(m.keyword / 64) as usize] |= 1 << (m.keyword % 64);
         }
-        let is_present = |p: u32| present[(p / 64) as usize] & (1 << (p % 64)) != 0;
+        // Only a message with cues pays for scopes; without, every occurrence counts.
+        let mut counted = None;
+        if !cues.is_empty() {
+            let scopes = Scopes::new(original, &cues);
+            let mut bits = vec![0u64; words];
+            for m in &mut found {
+                let (s, e) = text.original_span(m.start as usize, m.end as usize);
+                let (s, e) = (s as u32, e as u32);
+                let own_cue = cues
+                    .forward
+                    .iter()
+                    .chain(&cues.backward)
+                    .any(|&(cs, ce)| s <= cs && ce <= e);
+                m.negated = !own_cue && scopes.negates(s, e);
+                if !m.negated {
+                    bits[(m.keyword / 64) as usize] |= 1 << (m.keyword % 64);
+                }
+            }
+            counted = Some(bits);
+        }
+        let has = |bits: &[u64], k: u32| bits[(k / 64) as usize] & (1 << (k % 64)) != 0;
+        let counted_bits = counted.as_deref().unwrap_or(&present);
 
         let mut candidates: Vec<u32> = found
             .iter()
-            .flat_map(|m| self.pattern_rules[m.pattern as usize].iter().copied())
+            .flat_map(|m| self.keyword_rules[m.keyword as usize].iter().copied())
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
 
-        let mut fired = Vec::new();
+        let mut out = Found::default();
         for ri in candidates {
             let rule = &self.rules[ri as usize];
-            let groups_ok = rule
-                .groups
-                .iter()
-                .all(|g| g.patterns.iter().any(|&p| is_present(p)));
-            if !groups_ok || rule.none.iter().any(|&p| is_present(p)) {
+            if rule.none.iter().any(|&k| has(&present, k)) {
+                continue;
+            }
+            let fires_with = |bits: &[u64]| {
+                rule.groups
+                    .iter()
+                    .all(|g| g.keywords.iter().any(|&k| has(bits, k)))
+            };
+            // Negation concerns evidence FOR a scam; warnings and adverts count as written.
+            let negatable = rule.category.is_fraud()
+                && (rule.weight > 0.0 || rule.action == super::RuleAction::Block);
+            let (fires, negated) = if !negatable {
+                (fires_with(&present), false)
+            } else if fires_with(counted_bits) {
+                (true, false)
+            } else {
+                let through_negated = counted.is_some() && fires_with(&present);
+                (through_negated, through_negated)
+            };
+            if !fires {
                 continue;
             }
             let mut matches: Vec<KeywordMatch> = Vec::new();
             for m in &found {
-                let used = rule.groups.iter().any(|g| g.patterns.contains(&m.pattern));
+                // A rule that counts shows the occurrences that count.
+                if negatable && !negated && m.negated {
+                    continue;
+                }
+                let used = rule.groups.iter().any(|g| g.keywords.contains(&m.keyword));
                 if used && !matches.iter().any(|x| x.start == m.start && x.end == m.end) {
-                    matches.push(*m);
+                    matches.push(KeywordMatch {
+                        negated: negated && m.negated,
+                        ..*m
+                    });
                     if matches.len() == MAX_MATCHES_PER_RULE {
                         break;
                     }
                 }
             }
-            fired.push(FiredRule { rule: ri, matches });
+            let f = FiredRule { rule: ri, matches };
+            if negated {
+                out.negated.push(f);
+            } else {
+                out.fired.push(f);
+            }
         }
-        fired
+        out
     }
 
-    /// Whether the rule `index` fires on `text` (for examples and tests).
+    /// Whether the rule `index` fires (and counts) on `text` (for examples and tests).
     pub fn fires(&self, index: u32, text: &str) -> bool {
         let n = crate::normalize::normalize(text);
-        self.find(&n).iter().any(|f| f.rule == index)
+        self.find(text, &n).fired.iter().any(|f| f.rule == index)
     }
 }

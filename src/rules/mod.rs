@@ -2,20 +2,29 @@
 //! over normalised text.
 //!
 //! - [`format`]: the file format as authors write it;
+//! - [`lexicon`]: named word lists (`@payment`) shared by many rules;
+//! - [`keyword`]: one keyword, a phrase with an optional number slot (`<num>小时`);
 //! - [`compile`]: validation, lint findings and compilation into a [`RuleSet`];
-//! - [`matcher`]: running a [`RuleSet`] over a [`Normalized`](crate::normalize::Normalized) text.
+//! - [`matcher`]: running a [`RuleSet`] over a [`Normalized`](crate::normalize::Normalized) text;
+//! - [`scope`]: negation and quotation scope, so that a warning's keywords do not count as
+//!   scam evidence.
 
 pub mod compile;
 pub mod format;
+pub mod keyword;
+pub mod lexicon;
 pub mod matcher;
+pub mod scope;
 
 use std::path::Path;
 
 use aho_corasick::AhoCorasick;
 
+use keyword::Keyword;
+
 pub use compile::Diagnostic;
 pub use format::RuleSource;
-pub use matcher::{FiredRule, KeywordMatch};
+pub use matcher::{FiredRule, Found, KeywordMatch};
 
 use crate::category::Category;
 use crate::error::Result;
@@ -32,7 +41,7 @@ pub enum RuleAction {
 /// A group of keywords: satisfied when any one of them occurs.
 #[derive(Clone, Debug)]
 pub(crate) struct Group {
-    pub(crate) patterns: Vec<u32>,
+    pub(crate) keywords: Vec<u32>,
 }
 
 /// One compiled rule.
@@ -78,16 +87,24 @@ pub struct Case {
 pub struct RuleSet {
     version: String,
     rules: Vec<Rule>,
-    /// Normalised keywords; the index is the automaton's pattern id.
-    patterns: Vec<String>,
-    /// Per pattern: (starts with an ASCII alphanumeric, ends with one). Such ends only match
+    /// Every keyword; the index is the keyword id that groups refer to.
+    keywords: Vec<Keyword>,
+    /// Per keyword: its normalised form as shown to authors (`<num>小时`).
+    keyword_text: Vec<String>,
+    /// Per automaton pattern (anchor): the keywords looking for it.
+    anchor_keywords: Vec<Vec<u32>>,
+    /// Per anchor: (starts with an ASCII alphanumeric, ends with one). Such ends only match
     /// at ASCII word boundaries, so `code` does not fire inside `barcode`.
-    pattern_word_bounded: Vec<(bool, bool)>,
-    /// Per pattern: the rules that use it in a positive group.
-    pattern_rules: Vec<Vec<u32>>,
+    anchor_bounded: Vec<(bool, bool)>,
+    /// Per keyword: the rules that use it in a positive group.
+    keyword_rules: Vec<Vec<u32>>,
+    /// Per keyword: its scope-cue role bits ([`scope`]), 0 for none.
+    keyword_role: Vec<u8>,
     ac: AhoCorasick,
     cases: Vec<Case>,
     warnings: Vec<Diagnostic>,
+    /// Names of the lexicons defined.
+    lexicons: Vec<String>,
 }
 
 impl RuleSet {
@@ -118,12 +135,18 @@ impl RuleSet {
         self.rules.iter().position(|r| r.id == id).map(|i| i as u32)
     }
 
-    pub fn keyword(&self, pattern: u32) -> &str {
-        &self.patterns[pattern as usize]
+    /// A keyword by id, normalised, `<num>` included.
+    pub fn keyword(&self, id: u32) -> &str {
+        &self.keyword_text[id as usize]
     }
 
     pub fn keyword_count(&self) -> usize {
-        self.patterns.len()
+        self.keywords.len()
+    }
+
+    /// Names of the lexicons the rule set defines.
+    pub fn lexicons(&self) -> &[String] {
+        &self.lexicons
     }
 
     pub fn cases(&self) -> &[Case] {

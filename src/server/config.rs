@@ -21,6 +21,15 @@
 //! max_batch = 1024
 //! max_concurrent_requests = 4096
 //! max_concurrent_streams = 256
+//! max_id_bytes = 256
+//! max_sender_bytes = 128
+//!
+//! [connections]
+//! max_connections = 4096         # lowered to fit the descriptor limit (RLIMIT_NOFILE - 64)
+//! handshake_timeout_ms = 10000   # to send the HTTP/2 preface after connecting
+//! idle_timeout_ms = 300000       # with no call open
+//! keepalive_interval_ms = 60000  # HTTP/2 pings from the server
+//! keepalive_timeout_ms = 20000   # unanswered ping: the connection is closed
 //!
 //! [tls]
 //! cert = "server.pem"
@@ -36,6 +45,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
+use super::conn::Connections;
 use super::limits::Limits;
 use crate::defaults;
 
@@ -56,6 +66,7 @@ pub struct Config {
     pub reload_on_sighup: bool,
     pub shutdown_grace_ms: u64,
     pub limits: Limits,
+    pub connections: Connections,
     pub tls: Option<TlsFiles>,
 }
 
@@ -73,6 +84,7 @@ impl Default for Config {
             reload_on_sighup: true,
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             limits: Limits::default(),
+            connections: Connections::default(),
             tls: None,
         }
     }
@@ -147,6 +159,27 @@ pub struct ServeFlags {
     /// Most ScoreStream calls open at once.
     #[arg(long, env = "SMISHD_MAX_CONCURRENT_STREAMS", value_name = "N")]
     pub max_concurrent_streams: Option<usize>,
+    /// Longest request id in bytes.
+    #[arg(long, env = "SMISHD_MAX_ID_BYTES", value_name = "N")]
+    pub max_id_bytes: Option<usize>,
+    /// Longest request sender in bytes.
+    #[arg(long, env = "SMISHD_MAX_SENDER_BYTES", value_name = "N")]
+    pub max_sender_bytes: Option<usize>,
+    /// Most connections open at once (lowered to fit the descriptor limit).
+    #[arg(long, env = "SMISHD_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Milliseconds a new connection has to send the HTTP/2 preface.
+    #[arg(long, env = "SMISHD_HANDSHAKE_TIMEOUT_MS", value_name = "MS")]
+    pub handshake_timeout_ms: Option<u64>,
+    /// Milliseconds a connection may stay open with no call.
+    #[arg(long, env = "SMISHD_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Milliseconds between the server's HTTP/2 keepalive pings.
+    #[arg(long, env = "SMISHD_KEEPALIVE_INTERVAL_MS", value_name = "MS")]
+    pub keepalive_interval_ms: Option<u64>,
+    /// Milliseconds a keepalive ping may go unanswered before the connection is closed.
+    #[arg(long, env = "SMISHD_KEEPALIVE_TIMEOUT_MS", value_name = "MS")]
+    pub keepalive_timeout_ms: Option<u64>,
     /// Server certificate chain (PEM); turns TLS on, with --tls-key.
     #[arg(
         long,
@@ -230,6 +263,13 @@ impl Config {
             max_batch => c.limits.max_batch,
             max_concurrent_requests => c.limits.max_concurrent_requests,
             max_concurrent_streams => c.limits.max_concurrent_streams,
+            max_id_bytes => c.limits.max_id_bytes,
+            max_sender_bytes => c.limits.max_sender_bytes,
+            max_connections => c.connections.max_connections,
+            handshake_timeout_ms => c.connections.handshake_timeout_ms,
+            idle_timeout_ms => c.connections.idle_timeout_ms,
+            keepalive_interval_ms => c.connections.keepalive_interval_ms,
+            keepalive_timeout_ms => c.connections.keepalive_timeout_ms,
         }
         if flags.metrics_listen.is_some() {
             c.metrics_listen = flags.metrics_listen;
@@ -252,6 +292,7 @@ impl Config {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         self.limits.validate().map_err(anyhow::Error::msg)?;
+        self.connections.validate().map_err(anyhow::Error::msg)?;
         if self
             .metrics_listen
             .is_some_and(|m| m == self.listen && m.port() != 0)

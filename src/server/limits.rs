@@ -18,8 +18,12 @@ use crate::engine::TextProblem;
 pub struct Limits {
     /// Largest decoded gRPC message, bytes (tonic refuses larger ones with RESOURCE_EXHAUSTED).
     pub max_message_bytes: usize,
-    /// Longest message text, bytes (INVALID_ARGUMENT past it).
+    /// Longest message text, bytes (RESOURCE_EXHAUSTED past it).
     pub max_text_bytes: usize,
+    /// Longest request `id`, bytes (RESOURCE_EXHAUSTED past it).
+    pub max_id_bytes: usize,
+    /// Longest request `sender`, bytes (RESOURCE_EXHAUSTED past it).
+    pub max_sender_bytes: usize,
     /// Most messages in one ScoreBatch (RESOURCE_EXHAUSTED past it).
     pub max_batch: usize,
     /// Most calls in flight, unary and streaming together (RESOURCE_EXHAUSTED past it).
@@ -33,6 +37,8 @@ impl Default for Limits {
         Limits {
             max_message_bytes: defaults::MAX_MESSAGE_BYTES,
             max_text_bytes: defaults::MAX_TEXT_BYTES,
+            max_id_bytes: defaults::MAX_ID_BYTES,
+            max_sender_bytes: defaults::MAX_SENDER_BYTES,
             max_batch: defaults::MAX_BATCH,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             max_concurrent_streams: defaults::MAX_CONCURRENT_STREAMS,
@@ -46,6 +52,8 @@ impl Limits {
         let named = [
             ("max_message_bytes", self.max_message_bytes),
             ("max_text_bytes", self.max_text_bytes),
+            ("max_id_bytes", self.max_id_bytes),
+            ("max_sender_bytes", self.max_sender_bytes),
             ("max_batch", self.max_batch),
             ("max_concurrent_requests", self.max_concurrent_requests),
             ("max_concurrent_streams", self.max_concurrent_streams),
@@ -87,11 +95,49 @@ impl Limits {
     }
 }
 
+/// A request field, as named in refusals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Id,
+    Text,
+    Sender,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Text => "text",
+            Field::Sender => "sender",
+        }
+    }
+
+    fn limit_name(self) -> &'static str {
+        match self {
+            Field::Id => "max_id_bytes",
+            Field::Text => "max_text_bytes",
+            Field::Sender => "max_sender_bytes",
+        }
+    }
+}
+
 /// Why a call, or one message of it, is refused. Carries sizes and limits, never content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     EmptyText {
         index: Option<usize>,
+    },
+    /// A string field is not valid UTF-8.
+    NotUtf8 {
+        index: Option<usize>,
+        field: Field,
+    },
+    /// `id` or `sender` over its limit.
+    FieldTooLong {
+        index: Option<usize>,
+        field: Field,
+        bytes: usize,
+        limit: usize,
     },
     TextTooLong {
         index: Option<usize>,
@@ -111,8 +157,73 @@ pub enum Failure {
     DeadlineExceeded,
     /// The engine is not loaded yet.
     NotReady,
-    /// Scoring panicked on this message (a bug); the call fails, the server goes on.
+    /// Scoring panicked on this message (a bug); the message fails, the server goes on.
     Internal,
+}
+
+impl Failure {
+    /// The gRPC code: INVALID_ARGUMENT for a bad field, RESOURCE_EXHAUSTED for every size,
+    /// count and concurrency limit.
+    pub fn code(&self) -> tonic::Code {
+        use tonic::Code;
+        match self {
+            Failure::EmptyText { .. } | Failure::NotUtf8 { .. } => Code::InvalidArgument,
+            Failure::TextTooLong { .. }
+            | Failure::FieldTooLong { .. }
+            | Failure::BatchTooLarge { .. }
+            | Failure::TooManyRequests { .. }
+            | Failure::TooManyStreams { .. } => Code::ResourceExhausted,
+            Failure::DeadlineExceeded => Code::DeadlineExceeded,
+            Failure::NotReady => Code::Unavailable,
+            Failure::Internal => Code::Internal,
+        }
+    }
+
+    /// What is wrong, naming the field, the size and the limit; never the content. Prefixed
+    /// with `message N: ` when the failure is one message of a batch or stream.
+    pub fn reason(&self) -> String {
+        let at = |index: &Option<usize>| match index {
+            Some(i) => format!("message {i}: "),
+            None => String::new(),
+        };
+        match self {
+            Failure::EmptyText { index } => format!("{}text is empty", at(index)),
+            Failure::NotUtf8 { index, field } => {
+                format!("{}{} is not valid UTF-8", at(index), field.as_str())
+            }
+            Failure::TextTooLong {
+                index,
+                bytes,
+                limit,
+            } => format!(
+                "{}text is {bytes} bytes, over the limit of {limit} bytes (max_text_bytes)",
+                at(index)
+            ),
+            Failure::FieldTooLong {
+                index,
+                field,
+                bytes,
+                limit,
+            } => format!(
+                "{}{} is {bytes} bytes, over the limit of {limit} bytes ({})",
+                at(index),
+                field.as_str(),
+                field.limit_name()
+            ),
+            Failure::BatchTooLarge { size, limit } => {
+                format!("batch of {size} messages is over the limit of {limit} (max_batch)")
+            }
+            Failure::TooManyRequests { limit } => {
+                format!("{limit} calls already in flight (max_concurrent_requests); retry later")
+            }
+            Failure::TooManyStreams { limit } => {
+                format!("{limit} streams already open (max_concurrent_streams); retry later")
+            }
+            Failure::DeadlineExceeded => "deadline exceeded before scoring finished".into(),
+            Failure::NotReady => "engine not loaded yet; retry".into(),
+            Failure::Internal => "scoring failed (a bug, logged without the text)".into(),
+        }
+    }
 }
 
 /// Counts calls and streams in flight; a permit is held for the life of a call.

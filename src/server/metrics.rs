@@ -17,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 use crate::category::Category;
 use crate::verdict::Action;
@@ -96,10 +95,26 @@ pub struct Metrics {
     /// [action][category]
     verdicts: [[AtomicU64; 7]; 3],
     stream_messages: AtomicU64,
+    /// [method][code]: messages of a batch or stream answered with an error in their place.
+    message_errors: Vec<AtomicU64>,
     rule_hits: RwLock<BTreeMap<String, Arc<AtomicU64>>>,
+    conns: Connections,
     reloads: AtomicU64,
     reload_failures: AtomicU64,
     engine: Mutex<EngineInfo>,
+}
+
+/// Connections and calls: gauges (open now) and counters.
+#[derive(Default)]
+struct Connections {
+    open: AtomicU64,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+    accept_errors: AtomicU64,
+    handshake_timeouts: AtomicU64,
+    idle_timeouts: AtomicU64,
+    calls_in_flight: AtomicU64,
+    streams_open: AtomicU64,
 }
 
 #[derive(Default)]
@@ -123,7 +138,11 @@ impl Metrics {
                 .collect(),
             verdicts: Default::default(),
             stream_messages: AtomicU64::new(0),
+            message_errors: (0..Method::ALL.len() * CODES.len())
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             rule_hits: RwLock::new(BTreeMap::new()),
+            conns: Connections::default(),
             reloads: AtomicU64::new(0),
             reload_failures: AtomicU64::new(0),
             engine: Mutex::new(EngineInfo::default()),
@@ -138,6 +157,56 @@ impl Metrics {
 
     pub fn verdict(&self, action: Action, category: Category) {
         self.verdicts[action as usize][category.index()].fetch_add(1, Relaxed);
+    }
+
+    pub fn connection_opened(&self) {
+        self.conns.open.fetch_add(1, Relaxed);
+        self.conns.accepted.fetch_add(1, Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.conns.open.fetch_sub(1, Relaxed);
+    }
+
+    /// A connection accepted and closed at once: the connection cap was reached.
+    pub fn connection_refused(&self) {
+        self.conns.refused.fetch_add(1, Relaxed);
+    }
+
+    pub fn accept_error(&self) {
+        self.conns.accept_errors.fetch_add(1, Relaxed);
+    }
+
+    /// A connection closed by the handshake timeout (`handshake`) or the idle timeout.
+    pub fn connection_timed_out(&self, handshake: bool) {
+        let c = if handshake {
+            &self.conns.handshake_timeouts
+        } else {
+            &self.conns.idle_timeouts
+        };
+        c.fetch_add(1, Relaxed);
+    }
+
+    pub fn call_started(&self) {
+        self.conns.calls_in_flight.fetch_add(1, Relaxed);
+    }
+
+    pub fn call_ended(&self) {
+        self.conns.calls_in_flight.fetch_sub(1, Relaxed);
+    }
+
+    pub fn stream_opened(&self) {
+        self.conns.streams_open.fetch_add(1, Relaxed);
+    }
+
+    pub fn stream_closed(&self) {
+        self.conns.streams_open.fetch_sub(1, Relaxed);
+    }
+
+    /// Counts one message of a batch or stream refused in its place (the call goes on).
+    pub fn message_refused(&self, method: Method, code: tonic::Code) {
+        let code = (code as usize).min(CODES.len() - 1);
+        self.message_errors[method as usize * CODES.len() + code].fetch_add(1, Relaxed);
     }
 
     pub fn stream_message(&self) {
@@ -274,6 +343,23 @@ impl Metrics {
         )?;
         writeln!(
             out,
+            "# HELP smishd_message_errors_total Messages of ScoreBatch and ScoreStream calls refused in their place (the call went on), by method and code."
+        )?;
+        writeln!(out, "# TYPE smishd_message_errors_total counter")?;
+        for m in Method::ALL {
+            for (c, code) in CODES.iter().enumerate() {
+                let n = self.message_errors[m as usize * CODES.len() + c].load(Relaxed);
+                if n > 0 {
+                    writeln!(
+                        out,
+                        "smishd_message_errors_total{{method=\"{}\",code=\"{code}\"}} {n}",
+                        m.as_str()
+                    )?;
+                }
+            }
+        }
+        writeln!(
+            out,
             "# HELP smishd_rule_hits_total Messages on which a rule fired, by rule id."
         )?;
         writeln!(out, "# TYPE smishd_rule_hits_total counter")?;
@@ -289,6 +375,22 @@ impl Metrics {
                 escape(rule),
                 n.load(Relaxed)
             )?;
+        }
+        let c = &self.conns;
+        let gauges = [
+            ("smishd_open_connections", "gauge", "gRPC connections open now.", &c.open),
+            ("smishd_connections_accepted_total", "counter", "gRPC connections accepted under the connection cap.", &c.accepted),
+            ("smishd_connections_refused_total", "counter", "gRPC connections closed at once because max_connections were open.", &c.refused),
+            ("smishd_accept_errors_total", "counter", "Failed accepts (such as EMFILE: out of descriptors), each followed by a pause.", &c.accept_errors),
+            ("smishd_handshake_timeouts_total", "counter", "Connections closed for not sending the HTTP/2 preface within handshake_timeout_ms.", &c.handshake_timeouts),
+            ("smishd_idle_timeouts_total", "counter", "Connections closed after idle_timeout_ms with no call.", &c.idle_timeouts),
+            ("smishd_calls_in_flight", "gauge", "gRPC calls open now (every service, streams included).", &c.calls_in_flight),
+            ("smishd_open_streams", "gauge", "ScoreStream calls open now.", &c.streams_open),
+        ];
+        for (name, kind, help, value) in gauges {
+            writeln!(out, "# HELP {name} {help}")?;
+            writeln!(out, "# TYPE {name} {kind}")?;
+            writeln!(out, "{name} {}", value.load(Relaxed))?;
         }
         writeln!(
             out,
@@ -360,10 +462,10 @@ impl Timer {
 
 /// Serves `GET /metrics` until `stop` turns true. One request per connection, then close:
 /// Prometheus scrapes every few seconds, so keep-alive buys nothing.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, mut stop: super::Shutdown) {
     loop {
         tokio::select! {
-            _ = async { let _ = stop.wait_for(|s| *s).await; } => return,
+            _ = stop.wait() => return,
             accepted = listener.accept() => match accepted {
                 Ok((conn, _)) => {
                     let metrics = metrics.clone();

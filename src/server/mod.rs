@@ -2,7 +2,12 @@
 //!
 //! # Layout
 //!
-//! - `mod.rs`: [`run`], the server's lifecycle (load, serve, reload, drain);
+//! - `mod.rs`: [`run`], the server's lifecycle in phases (start, load, serve, drain) and the
+//!   [`Shutdown`] signal its tasks share;
+//! - `conn.rs`: connections: the accept loop (a cap, back-off on accept errors) and each
+//!   connection's handshake and idle timeouts;
+//! - `calls.rs`: a layer around every call: calls in flight, refusals made before a call
+//!   reaches the service;
 //! - `service.rs`: the tonic adapter: request -> Message, Verdict -> response, failure -> Status;
 //! - `reload.rs`: SIGHUP and file-change reloads, built off the request path and swapped in;
 //! - `config.rs`: TOML file, environment and flags;
@@ -16,21 +21,26 @@
 //! loads the `Arc` once and scores on it, so a call in flight during a swap finishes on the old
 //! engine, which is freed when its last call ends.
 
+mod calls;
 pub mod config;
+pub mod conn;
 pub mod limits;
 pub mod metrics;
 pub mod reload;
 pub mod service;
+pub mod wire;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwapOption;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -135,6 +145,10 @@ impl Shared {
 /// The caller binds the sockets, so tests bind `127.0.0.1:0`. The engine is built after the
 /// server starts accepting: until it is ready, health reports NOT_SERVING and calls get
 /// UNAVAILABLE. If it cannot be built, the server stops and the error is returned.
+///
+/// Four phases, each its own function: [`start`] (accept connections, health NOT_SERVING),
+/// [`Running::load`] (the first engine), [`Running::serve`] (reloads, until shutdown), and
+/// [`Running::drain`].
 pub async fn run(
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -142,12 +156,71 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     config.validate()?;
-    let source = EngineSource {
-        rules: config.rules.clone(),
-        model: config.model.clone(),
+    let mut running = start(listener, metrics_listener, &config).await?;
+    tokio::pin!(shutdown);
+    let result = match running.load(&config, &mut shutdown).await {
+        Ok(Some(fingerprint)) => running.serve(&config, fingerprint, &mut shutdown).await,
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
     };
+    match result {
+        Ok(()) => running.drain(config.shutdown_grace()).await,
+        Err(e) => {
+            running.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// The stop signal every task of the server listens to: `run` holds the [`Stop`], each task
+/// a [`Shutdown`]; after the stop, `Shutdown::wait` returns at once.
+pub struct Stop(watch::Sender<bool>);
+
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Stop {
+    pub fn new() -> (Stop, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        (Stop(tx), Shutdown(rx))
+    }
+
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Shutdown {
+    /// Resolves when the server stops (at once if it has).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|s| *s).await;
+    }
+
+    pub fn is_shutdown(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// A server that accepts connections: its tasks and what they share.
+struct Running {
+    shared: Arc<Shared>,
+    health: tonic_health::server::HealthReporter,
+    stop: Stop,
+    shutdown: Shutdown,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+    metrics: Option<JoinHandle<()>>,
+    reloader: Option<JoinHandle<()>>,
+    source: EngineSource,
+}
+
+/// Start: health NOT_SERVING, the gRPC services and the metrics endpoint accepting.
+async fn start(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    config: &Config,
+) -> anyhow::Result<Running> {
     let shared = Arc::new(Shared::new(config.limits.clone()));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop, shutdown) = Stop::new();
 
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::NotServing).await;
@@ -162,7 +235,10 @@ pub async fn run(
         .build_v1alpha()
         .context("reflection v1alpha")?;
 
-    let mut builder = Server::builder().tcp_nodelay(true);
+    let conns = &config.connections;
+    let mut builder = Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_millis(conns.keepalive_interval_ms)))
+        .http2_keepalive_timeout(Some(Duration::from_millis(conns.keepalive_timeout_ms)));
     if let Some(tls) = &config.tls {
         builder = builder
             .tls_config(tls.load()?)
@@ -170,118 +246,154 @@ pub async fn run(
     }
     let classifier = service::ClassifierService::new(shared.clone()).into_server();
     let router = builder
+        .layer(calls::CallLayer::new(shared.metrics.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(classifier);
 
     let local = listener.local_addr()?;
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let mut server_stop = stop_rx.clone();
-    let mut server = tokio::spawn(async move {
+    let incoming = conn::Incoming::new(listener, conns, shared.metrics.clone());
+    let cap = incoming.limit();
+    let mut server_stop = shutdown.clone();
+    let server = tokio::spawn(async move {
         router
-            .serve_with_incoming_shutdown(incoming, async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
+            .serve_with_incoming_shutdown(incoming, server_stop.wait())
             .await
     });
-    tracing::info!(addr = %local, tls = config.tls.is_some(), "grpc listening");
+    tracing::info!(
+        addr = %local,
+        tls = config.tls.is_some(),
+        max_connections = cap,
+        "grpc listening"
+    );
 
-    let metrics_task = match metrics_listener {
+    let metrics = match metrics_listener {
         Some(l) => {
             tracing::info!(addr = %l.local_addr()?, "metrics listening");
             Some(tokio::spawn(metrics::serve(
                 l,
                 shared.metrics.clone(),
-                stop_rx.clone(),
+                shutdown.clone(),
             )))
         }
         None => None,
     };
-
-    tokio::pin!(shutdown);
-    // Fingerprint before the first build, so a change made while it runs is still seen.
-    let fingerprint = reload::fingerprint(&source);
-    let first = tokio::task::spawn_blocking({
-        let source = source.clone();
-        move || source.build()
-    });
-    let outcome: anyhow::Result<bool> = tokio::select! {
-        built = first => match built {
-            Ok(Ok(engine)) => {
-                shared.install(engine);
-                set_health(&health, ServingStatus::Serving).await;
-                if let Some(l) = shared.engine.load().as_ref() {
-                    tracing::info!(
-                        ruleset = l.engine.ruleset_version(),
-                        model = l.engine.model_version(),
-                        "engine loaded, serving"
-                    );
-                }
-                Ok(true)
-            }
-            Ok(Err(e)) => Err(anyhow::Error::new(e).context("cannot load the engine")),
-            Err(e) => Err(anyhow::anyhow!("engine build panicked: {e}")),
+    Ok(Running {
+        shared,
+        health,
+        stop,
+        shutdown,
+        server,
+        metrics,
+        reloader: None,
+        source: EngineSource {
+            rules: config.rules.clone(),
+            model: config.model.clone(),
         },
-        _ = &mut shutdown => Ok(false),
-        ended = &mut server => Err(server_ended(ended)),
-    };
-    let serving = match outcome {
-        Ok(serving) => serving,
-        Err(e) => {
-            let _ = stop_tx.send(true);
-            server.abort();
-            return Err(e);
-        }
-    };
+    })
+}
 
-    let mut reloader = None;
-    if serving {
-        reloader = Some(tokio::spawn(reload::watch(
-            shared.clone(),
-            source,
+impl Running {
+    /// Load: builds the first engine off the runtime and puts it in service. `Ok(None)` when
+    /// shutdown came first; otherwise the fingerprint of the files it was built from.
+    async fn load(
+        &mut self,
+        _config: &Config,
+        shutdown: &mut (impl Future<Output = ()> + Unpin),
+    ) -> anyhow::Result<Option<reload::Fingerprint>> {
+        // Fingerprint before the first build, so a change made while it runs is still seen.
+        let fingerprint = reload::fingerprint(&self.source);
+        let first = tokio::task::spawn_blocking({
+            let source = self.source.clone();
+            move || source.build()
+        });
+        tokio::select! {
+            built = first => match built {
+                Ok(Ok(engine)) => {
+                    self.shared.install(engine);
+                    set_health(&self.health, ServingStatus::Serving).await;
+                    if let Some(l) = self.shared.engine.load().as_ref() {
+                        tracing::info!(
+                            ruleset = l.engine.ruleset_version(),
+                            model = l.engine.model_version(),
+                            "engine loaded, serving"
+                        );
+                    }
+                    Ok(Some(fingerprint))
+                }
+                Ok(Err(e)) => Err(anyhow::Error::new(e).context("cannot load the engine")),
+                Err(e) => Err(anyhow::anyhow!("engine build panicked: {e}")),
+            },
+            _ = shutdown => Ok(None),
+            ended = &mut self.server => Err(server_ended(ended)),
+        }
+    }
+
+    /// Serve: reloads run beside the server until shutdown (or until the server fails).
+    async fn serve(
+        &mut self,
+        config: &Config,
+        fingerprint: reload::Fingerprint,
+        shutdown: &mut (impl Future<Output = ()> + Unpin),
+    ) -> anyhow::Result<()> {
+        self.reloader = Some(tokio::spawn(reload::watch(
+            self.shared.clone(),
+            self.source.clone(),
             reload::Triggers {
                 poll: config.reload_poll(),
                 sighup: config.reload_on_sighup,
             },
             fingerprint,
-            stop_rx.clone(),
+            self.shutdown.clone(),
         )));
         tokio::select! {
-            _ = &mut shutdown => {}
-            ended = &mut server => {
-                let _ = stop_tx.send(true);
-                return Err(server_ended(ended));
-            }
+            _ = shutdown => Ok(()),
+            ended = &mut self.server => Err(server_ended(ended)),
         }
     }
 
-    tracing::info!("shutting down: no new connections, draining calls in flight");
-    set_health(&health, ServingStatus::NotServing).await;
-    let _ = stop_tx.send(true);
-    let grace = config.shutdown_grace();
-    let result = match tokio::time::timeout(grace, &mut server).await {
-        Ok(Ok(Ok(()))) => {
-            tracing::info!("drained, stopped");
-            Ok(())
-        }
-        Ok(ended) => Err(server_ended(ended)),
-        Err(_) => {
-            tracing::warn!(
-                grace_ms = grace.as_millis() as u64,
-                "calls still open after the grace period; closing them"
-            );
-            server.abort();
-            Ok(())
-        }
-    };
-    if let Some(r) = reloader {
-        let _ = r.await;
+    /// Drain: health NOT_SERVING, no new connections, calls in flight finish within `grace`
+    /// (then they are closed); every task is joined.
+    async fn drain(mut self, grace: Duration) -> anyhow::Result<()> {
+        tracing::info!("shutting down: no new connections, draining calls in flight");
+        set_health(&self.health, ServingStatus::NotServing).await;
+        self.stop.stop();
+        let result = match tokio::time::timeout(grace, &mut self.server).await {
+            Ok(Ok(Ok(()))) => {
+                tracing::info!("drained, stopped");
+                Ok(())
+            }
+            Ok(ended) => Err(server_ended(ended)),
+            Err(_) => {
+                tracing::warn!(
+                    grace_ms = grace.as_millis() as u64,
+                    "calls still open after the grace period; closing them"
+                );
+                self.server.abort();
+                Ok(())
+            }
+        };
+        self.join().await;
+        result
     }
-    if let Some(m) = metrics_task {
-        let _ = m.await;
+
+    /// Stops everything at once (after a failure).
+    async fn abort(mut self) {
+        self.stop.stop();
+        self.server.abort();
+        self.join().await;
     }
-    result
+
+    async fn join(&mut self) {
+        debug_assert!(self.shutdown.is_shutdown());
+        if let Some(r) = self.reloader.take() {
+            let _ = r.await;
+        }
+        if let Some(m) = self.metrics.take() {
+            let _ = m.await;
+        }
+    }
 }
 
 fn server_ended(

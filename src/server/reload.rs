@@ -16,8 +16,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::watch;
-
 use super::{EngineSource, Shared};
 
 /// What triggers a reload.
@@ -73,7 +71,7 @@ pub async fn watch(
     source: EngineSource,
     triggers: Triggers,
     mut loaded_from: Fingerprint,
-    mut stop: watch::Receiver<bool>,
+    mut stop: super::Shutdown,
 ) {
     let mut hangup = if triggers.sighup {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
@@ -95,7 +93,7 @@ pub async fn watch(
     let mut last_seen = loaded_from.clone();
     loop {
         let reason = tokio::select! {
-            _ = async { let _ = stop.wait_for(|s| *s).await; } => return,
+            _ = stop.wait() => return,
             Some(()) = async {
                 match hangup.as_mut() {
                     Some(h) => h.recv().await,

@@ -1,6 +1,11 @@
 //! The tonic adapter for `smishd.v1.Classifier`: request -> [`Message`], [`Verdict`] ->
 //! response, [`Failure`] -> `Status` (in [`status`], the one place). No decision is made here.
 //!
+//! A bad message of a ScoreBatch or ScoreStream (empty, over a size limit, not UTF-8) is
+//! answered in its place by a response carrying a `MessageError`, and the call goes on: one bad
+//! message never costs the others. Only what concerns the whole call (too many messages or
+//! calls, a passed deadline, an engine not loaded yet) fails the call.
+//!
 //! Scoring is synchronous work of a few microseconds, so it runs inline on the runtime's worker:
 //! handing each message to a blocking pool would cost more than scoring it. A large batch is
 //! scored in chunks with a yield between them, so one batch cannot hold a worker for long and
@@ -14,10 +19,12 @@ use std::time::Instant;
 use tokio_stream::Stream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
+use super::calls::Reached;
 use super::limits::{deadline, expired, Failure, Permit};
 use super::metrics::{Method, Timer};
-use super::proto::classifier_server::{Classifier, ClassifierServer};
-use super::proto::{self, ScoreBatchRequest, ScoreBatchResponse, ScoreRequest, ScoreResponse};
+use super::proto::{self, ScoreBatchResponse, ScoreResponse};
+use super::wire::server::classifier_server::{Classifier, ClassifierServer};
+use super::wire::{ScoreBatchRequest, ScoreRequest};
 use super::{Loaded, Shared};
 use crate::engine::Message;
 use crate::verdict::{Action, Verdict};
@@ -75,6 +82,17 @@ impl ClassifierService {
         score_one(loaded, &self.shared, request.into_inner(), None)
     }
 
+    /// Scores one message of a batch or stream: a refusal becomes its response.
+    fn score_in_place(
+        &self,
+        loaded: &Loaded,
+        method: Method,
+        request: ScoreRequest,
+        index: usize,
+    ) -> ScoreResponse {
+        message_result(loaded, &self.shared, method, request, index)
+    }
+
     async fn score_many(
         &self,
         request: Request<ScoreBatchRequest>,
@@ -89,10 +107,6 @@ impl ClassifierService {
         let requests = request.into_inner().requests;
         let limits = &self.shared.limits;
         limits.check_batch(requests.len())?;
-        // Refuse a bad batch whole before scoring any of it.
-        for (i, r) in requests.iter().enumerate() {
-            limits.check_text(&r.text, Some(i))?;
-        }
         let mut responses = Vec::with_capacity(requests.len());
         let total = requests.len();
         for (i, r) in requests.into_iter().enumerate() {
@@ -102,7 +116,7 @@ impl ClassifierService {
                     return Err(Failure::DeadlineExceeded);
                 }
             }
-            responses.push(score_one(&loaded, &self.shared, r, Some(i))?);
+            responses.push(self.score_in_place(&loaded, Method::ScoreBatch, r, i));
         }
         debug_assert_eq!(responses.len(), total);
         Ok(ScoreBatchResponse { responses })
@@ -127,6 +141,7 @@ impl Classifier for ClassifierService {
         request: Request<ScoreRequest>,
     ) -> Result<Response<ScoreResponse>, Status> {
         let timer = Timer::start();
+        Reached::mark(request.extensions());
         let result = self.score_unary(request);
         self.finish(Method::Score, &timer, result)
     }
@@ -136,6 +151,7 @@ impl Classifier for ClassifierService {
         request: Request<ScoreBatchRequest>,
     ) -> Result<Response<ScoreBatchResponse>, Status> {
         let timer = Timer::start();
+        Reached::mark(request.extensions());
         let result = self.score_many(request).await;
         self.finish(Method::ScoreBatch, &timer, result)
     }
@@ -147,10 +163,12 @@ impl Classifier for ClassifierService {
         request: Request<Streaming<ScoreRequest>>,
     ) -> Result<Response<ScoreStream>, Status> {
         let timer = Timer::start();
+        Reached::mark(request.extensions());
         let permit = match self.open_stream(&request) {
             Ok(p) => p,
             Err(f) => return self.finish(Method::ScoreStream, &timer, Err(f)),
         };
+        self.shared.metrics.stream_opened();
         Ok(Response::new(ScoreStream {
             inbound: request.into_inner(),
             shared: self.shared.clone(),
@@ -178,6 +196,7 @@ impl ScoreStream {
     fn end(&mut self, code: Code) {
         self.done = true;
         self.permit = None;
+        self.shared.metrics.stream_closed();
         let elapsed = self.timer.elapsed();
         self.shared
             .metrics
@@ -206,6 +225,9 @@ impl Stream for ScoreStream {
                 Poll::Ready(None)
             }
             Some(Err(s)) => {
+                // The request stream itself failed: a frame over max_message_bytes, bytes that
+                // are not protobuf, or the transport. The stream cannot go on past it.
+                let s = decode_status(s);
                 this.end(s.code());
                 Poll::Ready(Some(Err(s)))
             }
@@ -215,15 +237,17 @@ impl Stream for ScoreStream {
                 this.shared.metrics.stream_message();
                 // Loaded per message: a long stream moves to a reloaded engine as soon as it is
                 // in, and each response names the versions that produced it.
-                let loaded = this.shared.engine.load();
-                let result = match loaded.as_ref() {
-                    Some(l) => score_one(l, &this.shared, request, Some(index)),
-                    None => Err(Failure::NotReady),
-                };
-                match result {
-                    Ok(r) => Poll::Ready(Some(Ok(r))),
-                    Err(f) => {
-                        let s = status(&f);
+                match this.shared.engine.load().as_ref() {
+                    Some(l) => Poll::Ready(Some(Ok(message_result(
+                        l,
+                        &this.shared,
+                        Method::ScoreStream,
+                        request,
+                        index,
+                    )))),
+                    None => {
+                        // Never after the stream opened (an engine is never unloaded).
+                        let s = status(&Failure::NotReady);
                         this.end(s.code());
                         Poll::Ready(Some(Err(s)))
                     }
@@ -242,13 +266,40 @@ impl Drop for ScoreStream {
     }
 }
 
+/// One message of a batch or stream: its verdict, or a response that carries only its id (when
+/// that is acceptable) and the refusal. Refusals are counted by method and code.
+fn message_result(
+    loaded: &Loaded,
+    shared: &Shared,
+    method: Method,
+    request: ScoreRequest,
+    index: usize,
+) -> ScoreResponse {
+    let id = request.echo_id(&shared.limits);
+    match score_one(loaded, shared, request, Some(index)) {
+        Ok(r) => r,
+        Err(f) => {
+            let code = f.code();
+            shared.metrics.message_refused(method, code);
+            ScoreResponse {
+                id,
+                error: Some(proto::MessageError {
+                    code: code as i32,
+                    reason: f.reason(),
+                }),
+                ..ScoreResponse::default()
+            }
+        }
+    }
+}
+
 fn score_one(
     loaded: &Loaded,
     shared: &Shared,
     request: ScoreRequest,
     index: Option<usize>,
 ) -> Result<ScoreResponse, Failure> {
-    shared.limits.check_text(&request.text, index)?;
+    let request = request.check(&shared.limits, index)?;
     let msg = Message::new(&request.text).with_sender(Some(&request.sender));
     // A bug in the engine must cost one call, not the connection and every call multiplexed on
     // it. catch_unwind is free when nothing panics; the engine holds no state a panic could
@@ -262,36 +313,16 @@ fn score_one(
 
 /// Every failure's Status, in one place. Messages name the limit and the size, never the text.
 pub fn status(f: &Failure) -> Status {
-    let at = |index: &Option<usize>| match index {
-        Some(i) => format!("message {i}: "),
-        None => String::new(),
-    };
-    match f {
-        Failure::EmptyText { index } => {
-            Status::invalid_argument(format!("{}text is empty", at(index)))
-        }
-        Failure::TextTooLong {
-            index,
-            bytes,
-            limit,
-        } => Status::invalid_argument(format!(
-            "{}text is {bytes} bytes, over the limit of {limit} bytes (max_text_bytes)",
-            at(index)
-        )),
-        Failure::BatchTooLarge { size, limit } => Status::resource_exhausted(format!(
-            "batch of {size} messages is over the limit of {limit} (max_batch)"
-        )),
-        Failure::TooManyRequests { limit } => Status::resource_exhausted(format!(
-            "{limit} calls already in flight (max_concurrent_requests); retry later"
-        )),
-        Failure::TooManyStreams { limit } => Status::resource_exhausted(format!(
-            "{limit} streams already open (max_concurrent_streams); retry later"
-        )),
-        Failure::DeadlineExceeded => {
-            Status::deadline_exceeded("deadline exceeded before scoring finished")
-        }
-        Failure::NotReady => Status::unavailable("engine not loaded yet; retry"),
-        Failure::Internal => Status::internal("scoring failed (a bug, logged without the text)"),
+    Status::new(f.code(), f.reason())
+}
+
+/// A failure of the request stream as the client should see it: tonic reports a message over
+/// the decoding limit as OUT_OF_RANGE, but it is a size limit (RESOURCE_EXHAUSTED).
+pub fn decode_status(s: Status) -> Status {
+    if s.code() == Code::OutOfRange {
+        Status::resource_exhausted(format!("{} (max_message_bytes)", s.message()))
+    } else {
+        s
     }
 }
 
@@ -313,6 +344,7 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
                 start: offset(h.start),
                 end: offset(h.end),
                 text: h.text,
+                negated: h.negated,
             })
             .collect(),
         urls: v
@@ -336,5 +368,6 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
             Action::Flag => proto::Action::Flag,
             Action::Block => proto::Action::Block,
         } as i32,
+        error: None,
     }
 }

@@ -1,19 +1,5 @@
-//! Finding links in the ORIGINAL text, the way a person reading the message on a phone would.
-//!
-//! Three steps:
-//! 1. [`may_contain_link`]: a byte scan that rejects the common message with no link in a few
-//!    nanoseconds per byte, allocating nothing (a dot-like character must follow an ASCII or
-//!    full-width letter or digit, or a scheme `://` must appear).
-//! 2. [`Folded`]: the text with obfuscations undone, keeping for every byte the original span
-//!    it came from, so a link maps back to a span of the original that falls on character
-//!    boundaries. Folding turns full-width letters, digits and URL punctuation into ASCII
-//!    (`FULLWIDTH`), ideographic and other lookalike dots into `.` (`IDEOGRAPHIC_DOT`),
-//!    defanged forms (`hxxp`, `[.]`, `(.)`, `{.}`, `[dot]`, ` dot `, `点` between ASCII
-//!    letters, `[:]`) into what they stand for (`DEFANGED`), and removes white space around
-//!    a dot written as `abc . com` or `abc .com` (`SPACED_DOT`). Unlike the rules' normaliser
-//!    it keeps case (paths are case-sensitive: `t.cn/A6xJkM9`) and never rewrites words.
-//! 3. [`scan`]: anchors on `://` (links with a scheme) and on dots (links without), reads
-//!    the host label by label, then port, path, query and fragment.
+//! Reading links out of folded text (fold.rs): anchors on `://` (links with a scheme) and on
+//! dots (links without), reads the host label by label, then port, path, query and fragment.
 //!
 //! What counts as a link without a scheme: a host whose public suffix is LISTED in the Public
 //! Suffix List, with at least one label in front of it; or a dotted-quad IPv4 address. A top
@@ -30,23 +16,10 @@
 //! when it starts the host at a word boundary or after a scheme, or follows an ASCII dot; a
 //! CJK top-level label is cut to the longest listed suffix, so `例子.中国了解` ends at `中国`.
 
-use crate::normalize::is_cjk;
+use crate::chars::is_cjk;
 
+use super::fold::{starts_with_ci, Folded, IDEOGRAPHIC_DOT};
 use super::host::SuffixList;
-
-/// How a link was written, one bit each; they become reasons of the finding.
-pub const FULLWIDTH: u8 = 1;
-pub const IDEOGRAPHIC_DOT: u8 = 2;
-pub const DEFANGED: u8 = 4;
-pub const SPACED_DOT: u8 = 8;
-
-/// The reason names of the bits above, in bit order.
-pub const HOW_REASONS: [(u8, &str); 4] = [
-    (FULLWIDTH, "FULLWIDTH"),
-    (IDEOGRAPHIC_DOT, "IDEOGRAPHIC_DOT"),
-    (DEFANGED, "DEFANGED"),
-    (SPACED_DOT, "SPACED_DOT"),
-];
 
 /// Suffixes that are real TLDs but far more often file extensions: a link ending in one needs
 /// a scheme or `www.` (`setup.zip`, `clip.mov`, `main.py`, `README.md`). `.cc`, `.pl` and
@@ -67,276 +40,6 @@ pub struct Candidate {
     pub scheme: bool,
     /// FULLWIDTH | IDEOGRAPHIC_DOT | DEFANGED | SPACED_DOT.
     pub how: u8,
-}
-
-/// Bytes worth a second look in [`may_contain_link`]: `.`, `:`, the starts of defanged forms
-/// (space, brackets) and the lead bytes of the lookalike dots and `点` (E2, E3, E7, EF).
-static INTERESTING: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'.' as usize] = true;
-    t[b':' as usize] = true;
-    t[b' ' as usize] = true;
-    t[b'[' as usize] = true;
-    t[b'(' as usize] = true;
-    t[b'{' as usize] = true;
-    t[0xE2] = true;
-    t[0xE3] = true;
-    t[0xE7] = true;
-    t[0xEF] = true;
-    t
-};
-
-/// The cheap test in front of everything: could this text hold a link at all? One pass over
-/// the bytes with a table lookup each; only the interesting bytes look at their neighbours.
-#[inline]
-pub fn may_contain_link(text: &str) -> bool {
-    let b = text.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        if !INTERESTING[c as usize] {
-            continue;
-        }
-        let hit = match c {
-            // After an alphanumeric, or after a CJK character (an IDN label: `例子.中国`).
-            b'.' => prev_alnum(b, i) || (i >= 3 && b[i - 3] >= 0xE0 && b[i - 1] >= 0x80),
-            b':' => b[i + 1..].starts_with(b"//"),
-            // ` dot `, `[.]`, `(.)`, `[dot]`, white space before a dot.
-            _ if c < 0x80 => {
-                prev_alnum(b, i)
-                    && (matches!(b.get(i + 1), Some(b'.' | b'd' | b'D')) || dot_form_at(b, i + 1))
-            }
-            _ => prev_alnum(b, i) && dot_form_at(b, i),
-        };
-        if hit {
-            return true;
-        }
-    }
-    false
-}
-
-/// The character before byte `i` is an ASCII or full-width letter or digit.
-#[inline]
-fn prev_alnum(b: &[u8], i: usize) -> bool {
-    (i >= 1 && b[i - 1].is_ascii_alphanumeric()) || (i >= 3 && is_fullwidth_alnum(&b[i - 3..i]))
-}
-
-/// A lookalike dot (or 点) starts at byte `i`.
-#[inline]
-fn dot_form_at(b: &[u8], i: usize) -> bool {
-    matches!(
-        b.get(i..i + 3),
-        Some(
-            [0xE3, 0x80, 0x82]          // 。
-                | [0xEF, 0xBD, 0xA1]    // ｡
-                | [0xEF, 0xBC, 0x8E]    // ．
-                | [0xE2, 0x80, 0xA4]    // ․
-                | [0xE7, 0x82, 0xB9]    // 点
-                | [0xEF, 0xB8, 0x92]    // ︒
-                | [0xEF, 0xB9, 0x92] // ﹒
-        )
-    )
-}
-
-#[inline]
-fn is_fullwidth_alnum(ch: &[u8]) -> bool {
-    // U+FF10..U+FF19, U+FF21..U+FF3A: EF BC 90..99, A1..BA; U+FF41..U+FF5A: EF BD 81..9A.
-    matches!(
-        ch,
-        [0xEF, 0xBC, 0x90..=0x99] | [0xEF, 0xBC, 0xA1..=0xBA] | [0xEF, 0xBD, 0x81..=0x9A]
-    )
-}
-
-/// The text with obfuscations undone; every byte remembers its original span and how it was
-/// written.
-#[derive(Debug, Default)]
-pub struct Folded {
-    text: String,
-    starts: Vec<u32>,
-    ends: Vec<u32>,
-    how: Vec<u8>,
-}
-
-impl Folded {
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// Original half-open span of folded bytes `[s, e)`.
-    pub fn original_span(&self, s: usize, e: usize) -> (usize, usize) {
-        (self.starts[s] as usize, self.ends[e - 1] as usize)
-    }
-
-    fn push(&mut self, c: char, s: usize, e: usize, how: u8) {
-        for _ in 0..c.len_utf8() {
-            self.starts.push(s as u32);
-            self.ends.push(e as u32);
-            self.how.push(how);
-        }
-        self.text.push(c);
-    }
-
-    fn push_str(&mut self, t: &str, s: usize, e: usize, how: u8) {
-        for c in t.chars() {
-            self.push(c, s, e, how);
-        }
-    }
-
-    fn last(&self) -> Option<char> {
-        self.text.chars().next_back()
-    }
-
-    fn how_over(&self, s: usize, e: usize) -> u8 {
-        self.how[s..e].iter().fold(0, |a, b| a | b)
-    }
-}
-
-/// A dot written some other way than `.`, and the bit it sets.
-fn dot_form(c: char) -> Option<u8> {
-    match c {
-        '。' | '｡' | '︒' | '﹒' | '․' => Some(IDEOGRAPHIC_DOT),
-        '．' => Some(FULLWIDTH),
-        _ => None,
-    }
-}
-
-/// Full-width forms that fold to ASCII inside links: letters, digits and URL punctuation.
-/// Full-width `（` `）` `，` `！` `？` stay: they are ordinary Chinese punctuation around a link.
-fn fullwidth_to_ascii(c: char) -> Option<char> {
-    let cp = c as u32;
-    let folds = matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９')
-        || matches!(
-            c,
-            '／' | '：' | '＠' | '－' | '＿' | '＝' | '＆' | '％' | '＃'
-        );
-    if folds {
-        char::from_u32(cp - 0xFEE0)
-    } else {
-        None
-    }
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
-    )
-}
-
-fn starts_with_ci(hay: &str, needle: &str) -> bool {
-    hay.len() >= needle.len()
-        && hay.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
-}
-
-/// Folds `original` into `out` (see the module docs).
-pub fn fold(original: &str, out: &mut Folded) {
-    out.text.clear();
-    out.starts.clear();
-    out.ends.clear();
-    out.how.clear();
-    let mut spaced = false; // white space was dropped before the last dot
-    let mut i = 0;
-    while i < original.len() {
-        let rest = &original[i..];
-        let c = rest.chars().next().unwrap_or_default();
-        let clen = c.len_utf8();
-        let prev_alnum = out.last().is_some_and(|p| p.is_ascii_alphanumeric());
-
-        // `hxxp://`, `hxxps://` (and with `[:]`).
-        if (c == 'h' || c == 'H') && starts_with_ci(rest, "hxxp") {
-            let after = &rest[4..];
-            let after = after.strip_prefix(['s', 'S']).unwrap_or(after);
-            if after.starts_with("://") || after.starts_with("[:]//") {
-                out.push_str(&rest[..1], i, i + 1, DEFANGED);
-                out.push_str("tt", i + 1, i + 3, DEFANGED);
-                i += 3;
-                continue;
-            }
-        }
-        if rest.starts_with("[:]") {
-            out.push(':', i, i + 3, DEFANGED);
-            i += 3;
-            continue;
-        }
-        // `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `[。]` after an alphanumeric.
-        if prev_alnum && matches!(c, '[' | '(' | '{') {
-            let close = match c {
-                '[' => ']',
-                '(' => ')',
-                _ => '}',
-            };
-            let inner = &rest[1..];
-            let inner_len = if inner.starts_with('.') {
-                1
-            } else if starts_with_ci(inner, "dot") {
-                3
-            } else if inner.starts_with('。') {
-                '。'.len_utf8()
-            } else {
-                0
-            };
-            if inner_len > 0 && inner[inner_len..].starts_with(close) {
-                let n = 1 + inner_len + 1;
-                out.push('.', i, i + n, DEFANGED);
-                i += n;
-                continue;
-            }
-        }
-        // ` dot ` between alphanumerics.
-        if prev_alnum
-            && c == ' '
-            && starts_with_ci(rest, " dot ")
-            && rest[5..].starts_with(|n: char| n.is_ascii_alphanumeric())
-        {
-            out.push('.', i, i + 5, DEFANGED);
-            i += 5;
-            continue;
-        }
-        // `点` between ASCII letters or digits: `abc点com`.
-        if c == '点' && prev_alnum && rest[clen..].starts_with(|n: char| n.is_ascii_alphanumeric())
-        {
-            out.push('.', i, i + clen, DEFANGED);
-            i += clen;
-            continue;
-        }
-        // White space before a dot after an alphanumeric (`abc .com`, `abc . com`): dropped.
-        if prev_alnum && (c == ' ' || c == '\u{3000}') {
-            let ws_end = i + rest
-                .find(|n: char| n != ' ' && n != '\u{3000}')
-                .unwrap_or(rest.len());
-            let after = &original[ws_end..];
-            let next = after.chars().next();
-            if let Some(d) = next.filter(|&d| d == '.' || dot_form(d).is_some()) {
-                let after_dot = after[d.len_utf8()..].trim_start_matches([' ', '\u{3000}']);
-                if after_dot.starts_with(|n: char| n.is_ascii_alphanumeric()) {
-                    i = ws_end;
-                    spaced = true;
-                    continue;
-                }
-            }
-        }
-        // White space after a dot that had white space before it.
-        if spaced && (c == ' ' || c == '\u{3000}') && out.last() == Some('.') {
-            i += clen;
-            continue;
-        }
-        if c != ' ' && c != '\u{3000}' && c != '.' && dot_form(c).is_none() {
-            spaced = false;
-        }
-        if is_invisible(c) {
-            i += clen;
-            continue;
-        }
-        let spaced_bit = if spaced { SPACED_DOT } else { 0 };
-        if c == '.' {
-            out.push('.', i, i + 1, spaced_bit);
-        } else if let Some(bit) = dot_form(c) {
-            out.push('.', i, i + clen, bit | spaced_bit);
-        } else if let Some(a) = fullwidth_to_ascii(c) {
-            out.push(a, i, i + clen, FULLWIDTH);
-        } else {
-            out.push(c, i, i + clen, 0);
-        }
-        i += clen;
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -417,7 +120,7 @@ impl Scanner<'_> {
             Cls::Cjk => {
                 // An IDN label joins only through a real dot: `。` after Chinese text ends a
                 // sentence.
-                if self.f.how[dot] & IDEOGRAPHIC_DOT != 0 {
+                if self.f.how_at(dot) & IDEOGRAPHIC_DOT != 0 {
                     return None;
                 }
                 let mut n = 0;
@@ -484,7 +187,7 @@ impl Scanner<'_> {
                 let followed_by_label = s[i..].starts_with('.')
                     && next_char(s, i + 1)
                         .is_some_and(|c| cls(c) != Cls::Other && cls(c) != Cls::Dot)
-                    && self.f.how[i] & IDEOGRAPHIC_DOT == 0;
+                    && self.f.how_at(i) & IDEOGRAPHIC_DOT == 0;
                 if !followed_by_label && labels > 0 {
                     match self.longest_suffix_prefix(&s[ls..i]) {
                         Some(len) => i = ls + len,
@@ -500,7 +203,7 @@ impl Scanner<'_> {
                 let next = next_char(s, i + 1).map(cls);
                 let ok = match next {
                     Some(Cls::Ascii | Cls::Intl) => true,
-                    Some(Cls::Cjk) => self.f.how[i] & IDEOGRAPHIC_DOT == 0,
+                    Some(Cls::Cjk) => self.f.how_at(i) & IDEOGRAPHIC_DOT == 0,
                     _ => false,
                 };
                 if ok {
@@ -806,42 +509,4 @@ fn host_counts_without_scheme(sc: &Scanner<'_>, host: &str) -> bool {
         return false;
     }
     true
-}
-
-/// Finds every link in `original` (at most `max`), reusing `folded` as scratch space.
-pub fn extract(
-    original: &str,
-    psl: &SuffixList,
-    max: usize,
-    folded: &mut Folded,
-    out: &mut Vec<Candidate>,
-) {
-    if !may_contain_link(original) {
-        return;
-    }
-    fold(original, folded);
-    scan(folded, psl, max, out);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefilter_rejects_plain_chinese() {
-        assert!(!may_contain_link("您好。今天天气不错，请注意安全。"));
-        assert!(!may_contain_link("价格 198 元"));
-        assert!(may_contain_link("请点击abc-health.cn核验"));
-        assert!(may_contain_link("jkm-help。top"));
-        assert!(may_contain_link("ｊｋｍ．ｔｏｐ"));
-        assert!(may_contain_link("http://[::1]/"));
-    }
-
-    #[test]
-    fn fold_keeps_spans() {
-        let mut f = Folded::default();
-        fold("ａｂ。ｃｎ", &mut f);
-        assert_eq!(f.as_str(), "ab.cn");
-        assert_eq!(f.original_span(0, 5), (0, "ａｂ。ｃｎ".len()));
-    }
 }
