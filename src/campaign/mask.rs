@@ -22,7 +22,7 @@
 //! that several copies share (see `report.rs`), where a name that differs from copy to copy
 //! disappears whether or not it was recognised.
 
-use crate::normalize::is_cjk;
+use crate::chars::is_cjk;
 
 /// Placeholder for a number.
 pub const NUMBER: char = 'N';
