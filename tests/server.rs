@@ -196,6 +196,19 @@ async fn open_stream(
     (tx, stream, answer)
 }
 
+/// The serving (rule-set VERSION, model) of `smishd_engine_info`, when it is 1.
+fn engine_info(m: &str) -> Option<(String, String)> {
+    let line = m
+        .lines()
+        .find(|l| l.starts_with("smishd_engine_info{") && l.ends_with("} 1"))?;
+    let field = |name: &str| {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        let len = line[start..].find('"')?;
+        Some(line[start..start + len].to_string())
+    };
+    Some((version(&field("ruleset")?).to_string(), field("model")?))
+}
+
 /// The VERSION part of a rule-set version (`test-1` of `test-1+3fa9c2d1`).
 pub(crate) fn version(ruleset: &str) -> &str {
     ruleset.split_once('+').map_or(ruleset, |(v, _)| v)
@@ -698,8 +711,8 @@ async fn metrics_count_calls_verdicts_rules_and_versions() {
             Some(3.0)
         );
         assert_eq!(
-            v("smishd_engine_info{ruleset=\"test-1\",model=\"rules-only\"}"),
-            Some(1.0)
+            engine_info(&m),
+            Some(("test-1".to_string(), "rules-only".to_string()))
         );
         assert_eq!(v("smishd_reload_failures_total"), Some(0.0));
         assert!(m.contains("# TYPE smishd_request_duration_seconds histogram"));
@@ -780,11 +793,9 @@ async fn reload_on_file_change_while_requests_run() {
         let m = server.scrape().await;
         assert_eq!(metric(&m, "smishd_reloads_total"), Some(1.0), "{m}");
         assert_eq!(
-            metric(
-                &m,
-                "smishd_engine_info{ruleset=\"test-2\",model=\"rules-only\"}"
-            ),
-            Some(1.0)
+            engine_info(&m),
+            Some(("test-2".to_string(), "rules-only".to_string())),
+            "{m}"
         );
         drop(tx);
         server.stop().await.unwrap();
