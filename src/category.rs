@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// Number of categories, which is the number of the model's classes: the length of every
+/// per-class array (probabilities, weights, counts).
+pub const CLASSES: usize = 7;
+
 /// One category of the outside contract. The order is the model's class order and never changes
 /// without a new model format version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,7 +25,7 @@ pub enum Category {
 
 impl Category {
     /// Every category, in class order.
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; CLASSES] = [
         Category::None,
         Category::Spam,
         Category::CloseContactRedCode,

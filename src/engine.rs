@@ -6,35 +6,21 @@
 //! a reload builds a new Engine and swaps the `Arc` (see the server), so a request that holds
 //! the old one finishes on it.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use crate::category::Category;
+use crate::analysis::rules_only_probabilities;
+pub use crate::analysis::{Analysis, Message};
+use crate::category::CLASSES;
 use crate::defaults;
 use crate::error::{Error, ErrorKind, Result};
-use crate::links::{LinkAnalyzer, Reputation, UrlFinding};
+use crate::features;
+use crate::links::{LinkAnalyzer, Reputation};
 use crate::model::Model;
-use crate::normalize::{normalize_into, Normalized};
+use crate::normalize::normalize_into;
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
-use crate::verdict::{decide, Forcing, Hit, Thresholds, Verdict};
-
-/// One message to score. Borrowed: the engine never keeps message text.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Message<'a> {
-    pub text: &'a str,
-    pub sender: Option<&'a str>,
-}
-
-impl<'a> Message<'a> {
-    pub fn new(text: &'a str) -> Self {
-        Message { text, sender: None }
-    }
-
-    pub fn with_sender(mut self, sender: Option<&'a str>) -> Self {
-        self.sender = sender.filter(|s| !s.is_empty());
-        self
-    }
-}
+use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
 
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,19 +49,6 @@ pub fn check_text(text: &str, limit: usize) -> Result<(), TextProblem> {
     } else {
         Ok(())
     }
-}
-
-/// Everything the analysis stage finds in a message: what features and the verdict are made
-/// from. Training and scoring both go through [`Engine::analyze`], so they never disagree.
-#[derive(Clone, Debug, Default)]
-pub struct Analysis {
-    pub normalized: Normalized,
-    /// Rules that fired and count as evidence.
-    pub fired: Vec<FiredRule>,
-    /// Scam rules that fired only through negated or quoted keywords: shown, never counted.
-    pub negated: Vec<FiredRule>,
-    pub urls: Vec<UrlFinding>,
-    pub sender: Option<SenderKind>,
 }
 
 /// How the engine turns evidence into class probabilities.
@@ -236,7 +209,7 @@ impl Engine {
         }
     }
 
-    /// The analysis stage: normalise, run the rules, find and judge links.
+    /// The analysis stage alone: normalise, run the rules, find and judge links.
     pub fn analyze(&self, msg: &Message<'_>) -> Analysis {
         let mut a = Analysis::default();
         self.analyze_into(msg, &mut a);
@@ -253,57 +226,84 @@ impl Engine {
         out.sender = msg.sender.map(|s| SenderKind::of(Some(s)));
     }
 
-    /// Class probabilities, indexed by [`Category::index`].
-    pub fn probabilities(&self, analysis: &Analysis) -> [f64; 7] {
+    /// The feature stage: the feature set of an analysis (sorted, without repeats), as the
+    /// model sees it. Training reads features here, so it never disagrees with scoring.
+    pub fn features_into(&self, analysis: &Analysis, out: &mut Vec<u32>) {
+        features::extract(&self.rules, analysis, out);
+    }
+
+    /// Class probabilities, indexed by [`Category::index`](crate::Category::index): the
+    /// engine computes the features and hands them to the model, or, with no model, scores
+    /// the rule evidence.
+    pub fn probabilities(&self, analysis: &Analysis) -> [f64; CLASSES] {
         match &self.scorer {
-            Scorer::Linear(model) => model.predict_analysis(&self.rules, analysis),
-            Scorer::Rules => rule_probabilities(&self.rules, analysis),
+            Scorer::Linear(model) => {
+                let mut sum = model.sum();
+                features::visit(&self.rules, analysis, &mut |id| sum.add(id));
+                sum.probabilities()
+            }
+            Scorer::Rules => rules_only_probabilities(&self.rules, analysis),
         }
     }
 
-    /// Scores one message.
+    /// Scores one message: the verdict alone. See [`Engine::judge`].
     pub fn score(&self, msg: &Message<'_>) -> Verdict {
+        self.judge(msg).verdict
+    }
+
+    /// Scores one message: the verdict and its evidence. Every face (score, rescore, eval,
+    /// the daemon) gets its answer here or from [`Engine::judge_analysis`].
+    pub fn judge(&self, msg: &Message<'_>) -> Judgement {
         // Each thread keeps one Analysis whose buffers (the normalised text and its offset
         // maps) are reused from message to message: the hot path of rescoring and serving.
         // Nothing reads it between calls; the next message overwrites it.
         thread_local! {
-            static SCRATCH: std::cell::RefCell<Analysis> = std::cell::RefCell::default();
+            static SCRATCH: RefCell<Analysis> = RefCell::default();
         }
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut analysis) => {
-                self.analyze_into(msg, &mut analysis);
-                self.verdict_of(msg, &mut analysis)
-            }
-            // Re-entered on this thread (not done today): fall back to a fresh analysis.
-            Err(_) => self.verdict(msg, self.analyze(msg)),
+            Ok(mut analysis) => self.judge_with(msg, &mut analysis),
+            // Re-entered on this thread (not done today): a fresh analysis.
+            Err(_) => self.judge_with(msg, &mut Analysis::default()),
         })
     }
 
-    /// The verdict stage, from an analysis of `msg`.
-    pub fn verdict(&self, msg: &Message<'_>, mut analysis: Analysis) -> Verdict {
-        self.verdict_of(msg, &mut analysis)
+    /// [`Engine::judge`] with the caller's scratch analysis (a face that scores on its own
+    /// threads keeps one per thread). Afterwards `scratch` holds this message's analysis,
+    /// without its links, which moved into the verdict.
+    pub fn judge_with(&self, msg: &Message<'_>, scratch: &mut Analysis) -> Judgement {
+        self.analyze_into(msg, scratch);
+        self.judge_analysis(msg, scratch)
     }
 
-    /// The verdict stage; takes the links out of `analysis`.
-    fn verdict_of(&self, msg: &Message<'_>, analysis: &mut Analysis) -> Verdict {
-        let probs = self.probabilities(analysis);
+    /// The verdict stage, the one place a verdict is made: from an analysis of `msg` filled by
+    /// [`Engine::analyze_into`], the class probabilities, what forces a block, the decision
+    /// and the hits. Takes the links out of `analysis`.
+    pub fn judge_analysis(&self, msg: &Message<'_>, analysis: &mut Analysis) -> Judgement {
+        let probabilities = self.probabilities(analysis);
         let forcing = self.forcing(analysis);
-        let (action, category, score) = decide(&probs, forcing, &self.thresholds);
-        let hits = self.hits(msg.text, analysis);
-        Verdict {
-            id: None,
-            verdict: action,
-            category,
-            score,
-            hits,
-            urls: std::mem::take(&mut analysis.urls),
-            ruleset: self.ruleset_version().to_string(),
-            model: self.model_version().to_string(),
+        let (action, category, score) = decide(&probabilities, forcing, &self.thresholds);
+        let (hits, rules) = self.hits(msg.text, analysis);
+        Judgement {
+            verdict: Verdict {
+                id: None,
+                verdict: action,
+                category,
+                score,
+                hits,
+                urls: std::mem::take(&mut analysis.urls),
+                ruleset: self.ruleset_version().to_string(),
+                model: self.model_version().to_string(),
+            },
+            evidence: Evidence {
+                rules,
+                probabilities,
+                forcing,
+            },
         }
     }
 
     /// What forces a block in this analysis (block-action rule, malicious link), if anything.
-    pub fn forcing(&self, analysis: &Analysis) -> Forcing {
+    fn forcing(&self, analysis: &Analysis) -> Forcing {
         for f in &analysis.fired {
             let rule = self.rules.rule(f.rule);
             if rule.action == RuleAction::Block {
@@ -320,17 +320,25 @@ impl Engine {
         Forcing::None
     }
 
-    /// Every keyword occurrence of every fired rule, located in the original text.
-    fn hits(&self, original: &str, analysis: &Analysis) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        let fired = analysis.fired.iter().map(|f| (f, false));
-        for (f, negated) in fired.chain(analysis.negated.iter().map(|f| (f, true))) {
+    /// Every keyword occurrence of every fired rule (counted, then negated), located in the
+    /// original text and in order of position; and each of those rules with the positions
+    /// of its hits in that list.
+    fn hits(&self, original: &str, analysis: &Analysis) -> (Vec<Hit>, Vec<RuleHits>) {
+        if analysis.fired.is_empty() && analysis.negated.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let counted = analysis.fired.iter().map(|f| (f, false));
+        let groups: Vec<(&FiredRule, bool)> = counted
+            .chain(analysis.negated.iter().map(|f| (f, true)))
+            .collect();
+        let mut owned: Vec<(Hit, usize)> = Vec::new();
+        for (group, &(f, negated)) in groups.iter().enumerate() {
             let rule = self.rules.rule(f.rule);
             for m in &f.matches {
                 let (start, end) = analysis
                     .normalized
                     .original_span(m.start as usize, m.end as usize);
-                hits.push(Hit {
+                let hit = Hit {
                     rule: rule.id.clone(),
                     category: rule.category,
                     weight: rule.weight,
@@ -338,99 +346,30 @@ impl Engine {
                     end,
                     text: original[start..end].to_string(),
                     negated,
-                });
+                };
+                owned.push((hit, group));
             }
         }
-        hits.sort_by_key(|h| (h.start, h.end));
-        hits
-    }
-}
-
-/// Scoring from rule evidence alone, used when no model is loaded.
-///
-/// Fraud evidence is the sum of the weights of fired rules in fraud categories, plus negative
-/// weights (evidence against fraud, such as anti-fraud warning wording), plus link evidence
-/// (malicious +4, suspicious +1.5). P(fraud) = sigmoid(evidence - 3): one strong scam rule
-/// (weight 3) alone is a coin toss; a scam rule with a supporting signal is flagged. The fraud
-/// probability goes to the scam category with the most evidence (a specific scam before
-/// `generic_fraud`). Spam evidence works the same way on what fraud leaves.
-pub fn rule_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
-    let evidence = RuleEvidence::of(rules, analysis);
-    let link_evidence: f64 = analysis
-        .urls
-        .iter()
-        .map(|u| match u.reputation {
-            Reputation::Malicious => 4.0,
-            Reputation::Suspicious => 1.5,
-            _ => 0.0,
-        })
-        .fold(0.0, f64::max);
-    let p_fraud = sigmoid(evidence.fraud + link_evidence - 3.0);
-    let p_spam = (1.0 - p_fraud) * sigmoid(evidence.spam - 2.0);
-    let scam = evidence.scam();
-    let mut probs = [0.0f64; 7];
-    probs[scam.index()] = p_fraud;
-    probs[Category::Spam.index()] = p_spam;
-    probs[Category::None.index()] = (1.0 - p_fraud - p_spam).max(0.0);
-    probs
-}
-
-/// The rule authors' weights summed: the evidence both the rules-only scorer and the model's
-/// evidence-level features are made from.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct RuleEvidence {
-    /// Positive weights of fired rules, by category index.
-    pub by_category: [f64; 7],
-    /// Negative weights (evidence against fraud), summed; zero or less.
-    pub against: f64,
-    /// Fraud evidence: positive weights in fraud categories plus `against`.
-    pub fraud: f64,
-    /// Spam evidence: positive weights in the spam category.
-    pub spam: f64,
-}
-
-impl RuleEvidence {
-    pub fn of(rules: &RuleSet, analysis: &Analysis) -> RuleEvidence {
-        let mut e = RuleEvidence::default();
-        for f in &analysis.fired {
-            let rule = rules.rule(f.rule);
-            if rule.weight < 0.0 {
-                e.against += rule.weight;
-            } else {
-                e.by_category[rule.category.index()] += rule.weight;
-            }
-        }
-        e.fraud = Category::FRAUD
+        // Stable: hits at the same span keep the rule set's order.
+        owned.sort_by_key(|(h, _)| (h.start, h.end));
+        let mut rules: Vec<RuleHits> = groups
             .iter()
-            .map(|c| e.by_category[c.index()])
-            .sum::<f64>()
-            + e.against;
-        e.spam = e.by_category[Category::Spam.index()];
-        e
+            .map(|&(f, negated)| RuleHits {
+                rule: f.rule,
+                negated,
+                hits: Vec::with_capacity(f.matches.len()),
+            })
+            .collect();
+        let hits = owned
+            .into_iter()
+            .enumerate()
+            .map(|(i, (hit, group))| {
+                rules[group].hits.push(i);
+                hit
+            })
+            .collect();
+        (hits, rules)
     }
-
-    /// The scam the rules point at: the specific fraud category with the most positive
-    /// weight, else `generic_fraud`.
-    pub fn scam(&self) -> Category {
-        let mut scam = Category::GenericFraud;
-        let mut best = 0.0;
-        for c in [
-            Category::CloseContactRedCode,
-            Category::PositiveParcel,
-            Category::PaidFastTest,
-            Category::MiracleDrug,
-        ] {
-            if self.by_category[c.index()] > best {
-                best = self.by_category[c.index()];
-                scam = c;
-            }
-        }
-        scam
-    }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 #[cfg(test)]
@@ -445,5 +384,40 @@ mod tests {
         assert_send_sync::<LinkAnalyzer>();
         assert_send_sync::<Model>();
         assert_send_sync::<std::sync::Arc<Engine>>();
+        assert_send_sync::<Judgement>();
+    }
+
+    /// The evidence is the verdict's own: every hit in exactly one rule group, each group's
+    /// hits of its rule, and the probabilities and forcing the verdict was decided from.
+    #[test]
+    fn judgement_groups_the_verdicts_hits_by_rule() {
+        let engine = Engine::new().unwrap();
+        let text = "您已被判定为密接人员，健康码将转为红码，请点击 jkm-help.top 核验，密接人员须提供验证码";
+        let j = engine.judge(&Message::new(text));
+        let v = &j.verdict;
+        assert!(j.evidence.rules.len() >= 2, "{:?}", j.evidence.rules);
+        let mut seen = vec![0; v.hits.len()];
+        for fired in &j.evidence.rules {
+            assert!(!fired.hits.is_empty());
+            let rule = engine.rules().rule(fired.rule);
+            for &i in &fired.hits {
+                assert_eq!(v.hits[i].rule, rule.id);
+                seen[i] += 1;
+            }
+            assert!(fired.hits.windows(2).all(|w| w[0] < w[1]));
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+        assert_eq!(j.evidence.forcing, Forcing::MaliciousLink);
+        assert!(j.evidence.forced_fraud());
+        let (action, category, score) = decide(
+            &j.evidence.probabilities,
+            j.evidence.forcing,
+            engine.thresholds(),
+        );
+        assert_eq!((action, category, score), (v.verdict, v.category, v.score));
+        assert_eq!(engine.score(&Message::new(text)), j.verdict);
+        let quiet = engine.judge(&Message::new("明天下午三点开会"));
+        assert!(quiet.evidence.rules.is_empty() && quiet.verdict.hits.is_empty());
+        assert_eq!(quiet.evidence.forcing, Forcing::None);
     }
 }

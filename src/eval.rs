@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::category::Category;
 use crate::defaults::MAX_TEXT_BYTES;
-use crate::engine::{Engine, Message, TextProblem};
-use crate::verdict::{decide, is_detected_fraud, Action, Forcing, Thresholds};
+use crate::engine::TextProblem;
+use crate::verdict::{is_detected_fraud, Action};
 
 /// Share of (deduplicated, normalised) texts held out for validation, in percent.
 pub const VALIDATION_PERCENT: u64 = 20;
@@ -29,7 +29,12 @@ pub fn split_hash(normalized: &str) -> u64 {
 /// Is this normalised text in the validation split? Training never sees these texts; `smishd
 /// eval --holdout` looks at nothing else.
 pub fn is_validation(normalized: &str) -> bool {
-    split_hash(normalized) % 100 < VALIDATION_PERCENT
+    is_validation_key(split_hash(normalized))
+}
+
+/// [`is_validation`] of a text whose [`split_hash`] is `key`: the one place the split is made.
+pub fn is_validation_key(key: u64) -> bool {
+    key % 100 < VALIDATION_PERCENT
 }
 
 /// What a data label says a message is.
@@ -186,21 +191,6 @@ pub struct Scored {
     pub score: f64,
     /// A block-action fraud rule or a malicious link forces detection at any threshold.
     pub forced: bool,
-}
-
-/// Scores one labelled row the way `smishd score` would.
-pub fn score_row(engine: &Engine, text: &str, t: &Thresholds) -> (Action, Category, f64, bool) {
-    let msg = Message::new(text);
-    let analysis = engine.analyze(&msg);
-    let probs = engine.probabilities(&analysis);
-    let forcing = engine.forcing(&analysis);
-    let (action, category, score) = decide(&probs, forcing, t);
-    let forced = match forcing {
-        Forcing::None => false,
-        Forcing::Rule(c) => c.is_fraud(),
-        Forcing::MaliciousLink => true,
-    };
-    (action, category, score, forced)
 }
 
 /// Predicted category as the figures count it.

@@ -19,7 +19,7 @@
 //! to 20 bits (`(h >> 20 ^ h) & 0xfffff`). std's `DefaultHasher` is not used: its output may
 //! change between Rust releases. Changing anything here means a new schema name.
 
-use crate::engine::{Analysis, RuleEvidence};
+use crate::analysis::{Analysis, RuleEvidence};
 use crate::rules::RuleSet;
 
 /// Name of this feature schema, written in and checked against every model file.

@@ -27,12 +27,16 @@
 //!   domains from the Public Suffix List (`host.rs`), domain lists (`lists.rs`), brand
 //!   lookalikes (`lookalike.rs`), heuristics and the reputation class (`reputation.rs`);
 //! - `sender.rs`: the kind of sender id;
+//! - `analysis.rs`: the types that travel between stages (the message, its analysis, the
+//!   summed rule evidence) and the rules-only scorer;
 //! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
 //! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
+//!   it is handed feature ids by the engine and knows nothing else;
 //! - `train.rs`: training the model with linfa-logistic;
 //! - `eval.rs`: labelled data, the train/validation split, evaluation figures and the PR plot;
-//! - `verdict.rs`: thresholds and the verdict;
-//! - `engine.rs`: the engine and its builder;
+//! - `verdict.rs`: thresholds, the verdict and the evidence behind it (a [`Judgement`]);
+//! - `engine.rs`: the engine and its builder, and the one way through it
+//!   ([`Engine::judge`](engine::Engine::judge)) every face uses;
 //! - `defaults.rs`: everything compiled in, in one place;
 //! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
 //! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics);
@@ -41,6 +45,7 @@
 //! smishd stores no message text and logs none: only matched fragments and links appear in a
 //! verdict.
 
+pub mod analysis;
 pub mod batch;
 pub mod category;
 pub mod chars;
@@ -59,7 +64,9 @@ pub mod server;
 pub mod train;
 pub mod verdict;
 
+pub use analysis::{Analysis, Message};
 pub use category::Category;
-pub use engine::{Analysis, Engine, EngineBuilder, Message};
+pub use category::CLASSES;
+pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, ErrorKind, Result};
-pub use verdict::{Action, Hit, Thresholds, Verdict};
+pub use verdict::{Action, Evidence, Hit, Judgement, RuleHits, Thresholds, Verdict};

@@ -26,8 +26,9 @@ use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
-use crate::category::Category;
-use crate::engine::{Analysis, Engine, Message, RuleEvidence};
+use crate::analysis::{Analysis, Message, RuleEvidence};
+use crate::category::{Category, CLASSES};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::{self, Gold};
 use crate::features;
@@ -155,27 +156,27 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         let analysed: Vec<_> = file
             .rows
             .par_iter()
-            .map(|row| {
-                let a = engine.analyze(&Message::new(&row.text));
+            .map_init(Analysis::default, |a, row| {
+                engine.analyze_into(&Message::new(&row.text), a);
                 let key = eval::split_hash(a.normalized.as_str());
-                let class = class_of(row.gold, rules, &a);
+                let class = class_of(row.gold, rules, a);
                 let mut ids = Vec::new();
-                features::extract(rules, &a, &mut ids);
+                engine.features_into(a, &mut ids);
                 let mut sig = Vec::new();
-                features::visit_signals(rules, &a, &mut |p, n| {
+                features::visit_signals(rules, a, &mut |p, n| {
                     sig.push((features::signal_id(p, n), format!("{p}{n}")))
                 });
                 (key, class, ids, sig)
             })
             .collect();
-        let mut per_class = [0usize; 7];
+        let mut per_class = [0usize; CLASSES];
         let mut used = 0usize;
         for (key, class, ids, sig) in analysed {
             if !seen.insert(key) {
                 duplicates += 1;
                 continue;
             }
-            let validation = key % 100 < eval::VALIDATION_PERCENT;
+            let validation = eval::is_validation_key(key);
             if !validation {
                 if per_class[class.index()] >= opts.cap {
                     continue;
@@ -206,7 +207,7 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         let a = engine.analyze(&Message::new(text).with_sender(sender));
         let class = class.unwrap_or_else(|| weak_fraud_category(rules, &a));
         let mut ids = Vec::new();
-        features::extract(rules, &a, &mut ids);
+        engine.features_into(&a, &mut ids);
         features::visit_signals(rules, &a, &mut |p, n| {
             names
                 .entry(features::signal_id(p, n))
@@ -260,8 +261,8 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
     let train_ix: Vec<usize> = (0..examples.len())
         .filter(|&i| !examples[i].validation)
         .collect();
-    let mut df = vec![[0u32; 7]; features::NGRAM_SPACE as usize];
-    let mut n_class = [0u64; 7];
+    let mut df = vec![[0u32; CLASSES]; features::NGRAM_SPACE as usize];
+    let mut n_class = [0u64; CLASSES];
     let mut signal_cols: Vec<u32> = Vec::new();
     {
         let mut sig_seen = HashSet::new();
@@ -324,13 +325,13 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
     let intercept = fitted.intercept();
     let present: Vec<usize> = fitted.classes().to_vec();
     let min_bias = intercept.iter().fold(F::INFINITY, |a, &b| a.min(b)) as f32;
-    let mut bias = [min_bias - 20.0; 7];
+    let mut bias = [min_bias - 20.0; CLASSES];
     for (k, &c) in present.iter().enumerate() {
         bias[c] = intercept[k] as f32;
     }
     let mut weights = Vec::new();
     for (j, &id) in columns.iter().enumerate() {
-        let mut w = [0f32; 7];
+        let mut w = [0f32; CLASSES];
         for (k, &c) in present.iter().enumerate() {
             w[c] = params[[j, k]] as f32;
         }
@@ -390,10 +391,15 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
 }
 
 /// Chi-square selection of n-gram buckets, in turn from each class's ranking.
-fn select_ngrams(df: &[[u32; 7]], n_class: &[u64; 7], k: usize, min_df: u32) -> Vec<u32> {
+fn select_ngrams(
+    df: &[[u32; CLASSES]],
+    n_class: &[u64; CLASSES],
+    k: usize,
+    min_df: u32,
+) -> Vec<u32> {
     let n: f64 = n_class.iter().sum::<u64>() as f64;
     let mut rankings: Vec<Vec<u32>> = Vec::new();
-    for c in 0..7 {
+    for c in 0..CLASSES {
         let nc = n_class[c] as f64;
         if nc == 0.0 {
             continue;
@@ -458,15 +464,15 @@ fn pct(a: usize, b: usize) -> String {
 /// flag threshold (model alone, no forcing) on the validation split, overall and per source.
 fn validate(model: &Model, examples: &[Example], sources: &[Source]) -> Vec<String> {
     let flag = Thresholds::default().flag;
-    let mut tp = [0usize; 7];
-    let mut predicted = [0usize; 7];
-    let mut support = [0usize; 7];
+    let mut tp = [0usize; CLASSES];
+    let mut predicted = [0usize; CLASSES];
+    let mut support = [0usize; CLASSES];
     // Per source: fraud rows, detected; legit rows, called fraud; spam rows, called fraud.
     let mut per_source = vec![[0usize; 6]; sources.len()];
     for e in examples.iter().filter(|e| e.validation) {
         let p = model.predict_features(&e.ids);
         let mut top = 0;
-        for k in 1..7 {
+        for k in 1..CLASSES {
             if p[k] > p[top] {
                 top = k;
             }
@@ -555,7 +561,7 @@ mod tests {
 
     #[test]
     fn selection_prefers_class_associated_buckets_from_every_class() {
-        let mut df = vec![[0u32; 7]; 64];
+        let mut df = vec![[0u32; CLASSES]; 64];
         let n_class = [100, 100, 0, 0, 0, 0, 10];
         df[1] = [90, 1, 0, 0, 0, 0, 0]; // none
         df[2] = [1, 80, 0, 0, 0, 0, 0]; // spam

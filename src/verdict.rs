@@ -11,7 +11,7 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::category::Category;
+use crate::category::{Category, CLASSES};
 use crate::links::UrlFinding;
 
 /// The three answers a gateway acts on.
@@ -121,8 +121,58 @@ pub fn is_detected_fraud(action: Action, category: Category) -> bool {
     action != Action::Allow && category.is_fraud()
 }
 
+/// A score as the contract carries it, in JSON and gRPC alike: rounded to four places.
+pub fn round_score(score: f64) -> f64 {
+    (score * 10_000.0).round() / 10_000.0
+}
+
 fn four_places<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((v * 10_000.0).round() / 10_000.0)
+    s.serialize_f64(round_score(*v))
+}
+
+/// A verdict and the evidence behind it: the one answer of the engine
+/// ([`crate::Engine::judge`]). Faces take the contract's fields from `verdict` and anything
+/// more (grouped hits, rule counts, probabilities, forcing) from `evidence`, and never
+/// recompute either.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub evidence: Evidence,
+}
+
+/// Why a verdict is what it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    /// Every fired rule once, with its hits: first those counted as evidence, in rule-set
+    /// order, then those that fired only through negated or quoted keywords.
+    pub rules: Vec<RuleHits>,
+    /// Class probabilities, indexed by [`Category::index`].
+    pub probabilities: [f64; CLASSES],
+    /// What forced a block, if anything.
+    pub forcing: Forcing,
+}
+
+impl Evidence {
+    /// A block forced by fraud evidence (a fraud rule's block action or a malicious link),
+    /// whatever the score.
+    pub fn forced_fraud(&self) -> bool {
+        match self.forcing {
+            Forcing::None => false,
+            Forcing::Rule(c) => c.is_fraud(),
+            Forcing::MaliciousLink => true,
+        }
+    }
+}
+
+/// One fired rule and its hits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleHits {
+    /// The rule's index in the engine's rule set.
+    pub rule: u32,
+    /// It fired only through negated or quoted keywords: shown, not counted as evidence.
+    pub negated: bool,
+    /// Positions in [`Verdict::hits`] of this rule's hits, in order.
+    pub hits: Vec<usize>,
 }
 
 /// What forces a block regardless of the score.
@@ -137,7 +187,7 @@ pub enum Forcing {
 
 /// Decides `(verdict, category, score)` from class probabilities (indexed by
 /// [`Category::index`]).
-pub fn decide(probs: &[f64; 7], forcing: Forcing, t: &Thresholds) -> (Action, Category, f64) {
+pub fn decide(probs: &[f64; CLASSES], forcing: Forcing, t: &Thresholds) -> (Action, Category, f64) {
     let score: f64 = Category::FRAUD
         .iter()
         .map(|c| probs[c.index()])
@@ -161,7 +211,7 @@ pub fn decide(probs: &[f64; 7], forcing: Forcing, t: &Thresholds) -> (Action, Ca
     }
 }
 
-fn argmax(probs: &[f64; 7], among: &[Category]) -> Category {
+fn argmax(probs: &[f64; CLASSES], among: &[Category]) -> Category {
     let mut best = among[0];
     for &c in &among[1..] {
         if probs[c.index()] > probs[best.index()] {
@@ -175,77 +225,122 @@ fn argmax(probs: &[f64; 7], among: &[Category]) -> Category {
 mod tests {
     use super::*;
 
-    fn probs(pairs: &[(Category, f64)]) -> [f64; 7] {
-        let mut p = [0.0; 7];
+    fn probs(pairs: &[(Category, f64)]) -> [f64; CLASSES] {
+        let mut p = [0.0; CLASSES];
         for &(c, v) in pairs {
             p[c.index()] = v;
         }
         p
     }
 
+    /// `(probabilities, forcing, expected action, category, score)` at round cut-offs (flag
+    /// 0.5, block 0.9, spam 0.5; the shipped operating point is data).
     #[test]
     fn thresholds_and_categories() {
-        // The logic of decide(), at round cut-offs (the shipped operating point is data).
+        use Category::*;
         let t = Thresholds {
             flag: 0.5,
             block: 0.9,
             spam_flag: 0.5,
         };
+        let none = Forcing::None;
         let cases = [
+            (probs(&[(None, 1.0)]), none, Action::Allow, None, 0.0),
+            // The score sums every fraud class; the category is the most probable fraud class.
             (
-                probs(&[(Category::None, 1.0)]),
-                Forcing::None,
-                Action::Allow,
-                Category::None,
-            ),
-            (
-                probs(&[
-                    (Category::None, 0.4),
-                    (Category::PositiveParcel, 0.35),
-                    (Category::GenericFraud, 0.25),
-                ]),
-                Forcing::None,
+                probs(&[(None, 0.4), (PositiveParcel, 0.35), (GenericFraud, 0.25)]),
+                none,
                 Action::Flag,
-                Category::PositiveParcel,
+                PositiveParcel,
+                0.6,
             ),
+            // Cut-offs are inclusive.
             (
-                probs(&[
-                    (Category::CloseContactRedCode, 0.95),
-                    (Category::None, 0.05),
-                ]),
-                Forcing::None,
-                Action::Block,
-                Category::CloseContactRedCode,
-            ),
-            (
-                probs(&[(Category::Spam, 0.8), (Category::None, 0.2)]),
-                Forcing::None,
+                probs(&[(None, 0.5), (MiracleDrug, 0.5)]),
+                none,
                 Action::Flag,
-                Category::Spam,
+                MiracleDrug,
+                0.5,
             ),
             (
-                probs(&[(Category::Spam, 0.45), (Category::None, 0.55)]),
-                Forcing::None,
-                Action::Allow,
-                Category::None,
-            ),
-            (
-                probs(&[(Category::None, 1.0)]),
-                Forcing::Rule(Category::MiracleDrug),
+                probs(&[(None, 0.1), (PaidFastTest, 0.9)]),
+                none,
                 Action::Block,
-                Category::MiracleDrug,
+                PaidFastTest,
+                0.9,
             ),
             (
-                probs(&[(Category::None, 0.9), (Category::GenericFraud, 0.1)]),
+                probs(&[(CloseContactRedCode, 0.95), (None, 0.05)]),
+                none,
+                Action::Block,
+                CloseContactRedCode,
+                0.95,
+            ),
+            // Below the flag line the category is the most probable class, fraud or not.
+            (
+                probs(&[(None, 0.3), (GenericFraud, 0.45), (Spam, 0.25)]),
+                none,
+                Action::Allow,
+                GenericFraud,
+                0.45,
+            ),
+            (
+                probs(&[(Spam, 0.8), (None, 0.2)]),
+                none,
+                Action::Flag,
+                Spam,
+                0.0,
+            ),
+            (
+                probs(&[(Spam, 0.5), (None, 0.3), (GenericFraud, 0.2)]),
+                none,
+                Action::Flag,
+                Spam,
+                0.2,
+            ),
+            // Spam is flagged only when it is the most probable class and reaches spam_flag.
+            (
+                probs(&[(Spam, 0.4), (None, 0.35), (GenericFraud, 0.25)]),
+                none,
+                Action::Allow,
+                Spam,
+                0.25,
+            ),
+            (
+                probs(&[(Spam, 0.45), (None, 0.55)]),
+                none,
+                Action::Allow,
+                None,
+                0.0,
+            ),
+            // Forcing blocks whatever the score; the score stays what it was.
+            (
+                probs(&[(None, 1.0)]),
+                Forcing::Rule(MiracleDrug),
+                Action::Block,
+                MiracleDrug,
+                0.0,
+            ),
+            (
+                probs(&[(None, 0.9), (GenericFraud, 0.1)]),
                 Forcing::MaliciousLink,
                 Action::Block,
-                Category::GenericFraud,
+                GenericFraud,
+                0.1,
             ),
         ];
-        for (p, forcing, action, category) in cases {
+        for (p, forcing, action, category, score) in cases {
             let (a, c, s) = decide(&p, forcing, &t);
             assert_eq!((a, c), (action, category), "{p:?} {forcing:?}");
-            assert!((0.0..=1.0).contains(&s));
+            assert!((s - score).abs() < 1e-12, "{p:?}: score {s}, want {score}");
         }
+    }
+
+    #[test]
+    fn scores_round_to_four_places() {
+        assert_eq!(round_score(0.123_46), 0.1235);
+        assert_eq!(round_score(0.123_44), 0.1234);
+        assert_eq!(round_score(0.999_96), 1.0);
+        assert_eq!(round_score(0.0), 0.0);
     }
 }

@@ -12,12 +12,11 @@ use rayon::prelude::*;
 
 use super::{EngineArgs, Exit};
 use crate::category::Category;
-use crate::engine::Message;
+use crate::engine::{Analysis, Message};
 use crate::eval::{
-    is_validation, pr_svg, predicted_category, read_labelled, report, split_hash, Gold,
-    LabelledFile, Report, Scored,
+    is_validation_key, pr_svg, predicted_category, read_labelled, report, split_hash, LabelledFile,
+    Report, Scored,
 };
-use crate::verdict::{decide, Action, Forcing};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -80,31 +79,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             .rows
             .par_iter()
             .enumerate()
-            .map(|(ri, row)| {
-                let analysis = engine.analyze(&Message::new(&row.text));
-                let key = split_hash(analysis.normalized.as_str());
-                if args.holdout && !is_validation(analysis.normalized.as_str()) {
+            .map_init(Analysis::default, |scratch, (ri, row)| {
+                let msg = Message::new(&row.text);
+                engine.analyze_into(&msg, scratch);
+                let key = split_hash(scratch.normalized.as_str());
+                if args.holdout && !is_validation_key(key) {
                     return None;
                 }
-                let probs = engine.probabilities(&analysis);
-                let forcing = engine.forcing(&analysis);
-                let (action, category, score) = decide(&probs, forcing, &t);
-                let forced = match forcing {
-                    Forcing::None => false,
-                    Forcing::Rule(c) => c.is_fraud(),
-                    Forcing::MaliciousLink => true,
-                };
-                let predicted = predicted_category(action, category);
+                let judged = engine.judge_analysis(&msg, scratch);
+                let v = &judged.verdict;
                 Some((
                     Scored {
                         file: fi,
                         line: row.line,
                         gold: row.gold,
-                        predicted,
-                        action,
-                        detected: action != Action::Allow && category.is_fraud(),
-                        score,
-                        forced,
+                        predicted: predicted_category(v.verdict, v.category),
+                        action: v.verdict,
+                        detected: v.is_fraud(),
+                        score: v.score,
+                        forced: judged.evidence.forced_fraud(),
                     },
                     ri,
                     key,
@@ -331,7 +324,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         }
     }
     out.flush()?;
-    let _ = Gold::None;
     Ok(Exit::Ok)
 }
 

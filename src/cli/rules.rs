@@ -62,7 +62,7 @@ fn lint(args: DirArgs) -> anyhow::Result<Exit> {
     for w in set.warnings() {
         writeln!(out, "warning: {w}")?;
     }
-    let mut per_category = [0usize; 7];
+    let mut per_category = [0usize; crate::category::CLASSES];
     for r in set.rules() {
         per_category[r.category.index()] += 1;
     }

@@ -9,7 +9,7 @@ use super::output::{colour, Style};
 use super::{EngineArgs, Exit};
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::{self, Message, TextProblem};
-use crate::verdict::{Action, Verdict};
+use crate::verdict::{Action, Hit, Judgement, Verdict};
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
@@ -34,13 +34,13 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<Exit> {
     check_text(&text)?;
     let engine = args.engine.engine()?;
     let msg = Message::new(&text).with_sender(args.sender.as_deref());
-    let verdict = engine.score(&msg);
+    let judged = engine.judge(&msg);
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &verdict)?;
+        serde_json::to_writer(&mut out, &judged.verdict)?;
         writeln!(out)?;
     } else {
-        write_human(&mut out, &text, &verdict, &Style::new(colour()))?;
+        write_human(&mut out, &text, &judged, &Style::new(colour()))?;
     }
     out.flush()?;
     Ok(Exit::Ok)
@@ -76,7 +76,13 @@ pub fn check_text(text: &str) -> anyhow::Result<()> {
 }
 
 /// The human explanation: verdict line, the text with hits marked, hits, links, versions.
-pub fn write_human(out: &mut impl Write, text: &str, v: &Verdict, s: &Style) -> io::Result<()> {
+pub fn write_human(
+    out: &mut impl Write,
+    text: &str,
+    judged: &Judgement,
+    s: &Style,
+) -> io::Result<()> {
+    let v = &judged.verdict;
     let verdict = match v.verdict {
         Action::Block => s.red("BLOCK"),
         Action::Flag => s.yellow("FLAG"),
@@ -92,33 +98,31 @@ pub fn write_human(out: &mut impl Write, text: &str, v: &Verdict, s: &Style) -> 
     if v.hits.is_empty() {
         writeln!(out, "hits: none")?;
     } else {
-        // One line per rule (in order of its first hit), with every span it matched.
+        // One line per fired rule, in order of its first hit, with every span it matched.
         writeln!(out, "hits:")?;
-        let mut rules: Vec<&str> = Vec::new();
-        for h in &v.hits {
-            if !rules.contains(&h.rule.as_str()) {
-                rules.push(&h.rule);
-            }
-        }
-        for rule in rules {
-            let mut hits = v.hits.iter().filter(|h| h.rule == rule).peekable();
-            let first = hits.peek().expect("a listed rule has a hit");
-            let (category, weight) = (first.category, first.weight);
+        let mut rules: Vec<_> = judged.evidence.rules.iter().collect();
+        rules.sort_by_key(|fired| fired.hits.first().copied());
+        for fired in rules {
+            let hits: Vec<&Hit> = fired.hits.iter().map(|&i| &v.hits[i]).collect();
+            let Some(first) = hits.first() else {
+                continue;
+            };
             // A negated rule is shown with its weight struck out: it did not count.
-            let negated = if first.negated {
+            let negated = if fired.negated {
                 "  (negated, not counted)"
             } else {
                 ""
             };
             let spans: Vec<String> = hits
+                .iter()
                 .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
                 .collect();
             writeln!(
                 out,
                 "  {:<30} {:<22} {:>+6.2}  {}{}",
-                rule,
-                category.as_str(),
-                weight,
+                first.rule,
+                first.category.as_str(),
+                first.weight,
                 spans.join(", "),
                 s.dim(negated)
             )?;

@@ -24,7 +24,7 @@
 //! every class weight is negligible. The loader refuses another format, format version,
 //! feature schema, hash or class list with a message naming both values.
 
-use crate::category::Category;
+use crate::category::{Category, CLASSES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::features;
 
@@ -55,7 +55,7 @@ pub struct Header {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weight {
     pub id: u32,
-    pub w: [f32; 7],
+    pub w: [f32; CLASSES],
     /// Key of a named signal (`rule:RED_CODE_THREAT`), for readers of the file.
     pub name: Option<String>,
 }
@@ -64,7 +64,7 @@ pub struct Weight {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ModelFile {
     pub header: Header,
-    pub bias: [f32; 7],
+    pub bias: [f32; CLASSES],
     pub weights: Vec<Weight>,
 }
 
@@ -181,7 +181,7 @@ impl ModelFile {
             if in_weights {
                 let mut parts = line.split_whitespace();
                 let head = parts.next().unwrap_or("");
-                let mut w = [0f32; 7];
+                let mut w = [0f32; CLASSES];
                 for slot in w.iter_mut() {
                     let tok = parts
                         .next()

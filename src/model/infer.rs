@@ -2,12 +2,11 @@
 //!
 //! The weights of the selected features sit in an open-addressing table keyed by feature id
 //! (multiplicative hashing, linear probing, load factor at most 1/2). A message's n-grams and
-//! signals are looked up one by one as they are produced; the few that have weights are
-//! collected, deduplicated (features are binary) and summed. No dense row is ever built.
+//! signals are looked up one by one as the engine produces them ([`WeightSum::add`]); the few
+//! that have weights are collected, deduplicated (features are binary) and summed. No dense
+//! row is ever built.
 
-use crate::engine::Analysis;
-use crate::features;
-use crate::rules::RuleSet;
+use crate::category::CLASSES;
 
 use super::file::ModelFile;
 
@@ -16,9 +15,9 @@ const EMPTY: u32 = u32::MAX;
 /// The weights of a model, ready for scoring.
 #[derive(Clone, Debug)]
 pub struct Weights {
-    bias: [f32; 7],
+    bias: [f32; CLASSES],
     keys: Vec<u32>,
-    values: Vec<[f32; 7]>,
+    values: Vec<[f32; CLASSES]>,
     shift: u32,
 }
 
@@ -29,7 +28,7 @@ impl Weights {
         let mut w = Weights {
             bias: file.bias,
             keys: vec![EMPTY; slots],
-            values: vec![[0.0; 7]; slots],
+            values: vec![[0.0; CLASSES]; slots],
             shift,
         };
         for weight in &file.weights {
@@ -80,30 +79,49 @@ impl Weights {
         self.len() == 0
     }
 
-    /// Class probabilities of an analysed message.
-    pub fn predict_analysis(&self, rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
-        let mut hits: Vec<u32> = Vec::with_capacity(64);
-        features::visit(rules, analysis, &mut |id| {
-            if let Some(slot) = self.find(id) {
-                hits.push(slot);
-            }
-        });
-        self.sum_slots(&mut hits)
+    /// An empty sum to feed feature ids into.
+    #[inline]
+    pub fn sum(&self) -> WeightSum<'_> {
+        WeightSum {
+            weights: self,
+            slots: Vec::with_capacity(64),
+        }
     }
 
     /// Class probabilities of a feature set (ids, repeats allowed).
-    pub fn predict_features(&self, ids: &[u32]) -> [f64; 7] {
-        let mut hits: Vec<u32> = ids.iter().filter_map(|&id| self.find(id)).collect();
-        self.sum_slots(&mut hits)
+    pub fn predict_features(&self, ids: &[u32]) -> [f64; CLASSES] {
+        let mut sum = self.sum();
+        for &id in ids {
+            sum.add(id);
+        }
+        sum.probabilities()
+    }
+}
+
+/// The weights of one message's features, fed one id at a time.
+pub struct WeightSum<'w> {
+    weights: &'w Weights,
+    /// Table slots of the features seen that have weights (repeats included).
+    slots: Vec<u32>,
+}
+
+impl WeightSum<'_> {
+    /// Adds a feature; repeats count once, ids without a weight not at all.
+    #[inline]
+    pub fn add(&mut self, id: u32) {
+        if let Some(slot) = self.weights.find(id) {
+            self.slots.push(slot);
+        }
     }
 
-    fn sum_slots(&self, hits: &mut Vec<u32>) -> [f64; 7] {
-        hits.sort_unstable();
-        hits.dedup();
-        let mut z = self.bias;
-        for &slot in hits.iter() {
-            let w = &self.values[slot as usize];
-            for k in 0..7 {
+    /// Softmax of bias plus the weights of every distinct feature added.
+    pub fn probabilities(mut self) -> [f64; CLASSES] {
+        self.slots.sort_unstable();
+        self.slots.dedup();
+        let mut z = self.weights.bias;
+        for &slot in &self.slots {
+            let w = &self.weights.values[slot as usize];
+            for k in 0..CLASSES {
                 z[k] += w[k];
             }
         }
@@ -111,12 +129,12 @@ impl Weights {
     }
 }
 
-/// Softmax in f64 of the 7 logits.
-pub fn softmax(z: &[f32; 7]) -> [f64; 7] {
+/// Softmax in f64 of the class logits.
+pub fn softmax(z: &[f32; CLASSES]) -> [f64; CLASSES] {
     let max = z.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
-    let mut p = [0.0f64; 7];
+    let mut p = [0.0f64; CLASSES];
     let mut sum = 0.0;
-    for k in 0..7 {
+    for k in 0..CLASSES {
         p[k] = (z[k] as f64 - max).exp();
         sum += p[k];
     }

@@ -1,17 +1,20 @@
 //! The linear model: its file format ([`file`]) and inference ([`infer`]). Training lives in
 //! `train.rs`, so a scoring build carries no solver code on its hot path.
+//!
+//! The model knows feature ids and weights, nothing else: the engine computes a message's
+//! features (features.rs) and hands them over one by one ([`Model::sum`]) or as a set
+//! ([`Model::predict_features`]). It never sees a message, an analysis or a rule set.
 
 pub mod file;
 pub mod infer;
 
 use std::path::Path;
 
-use crate::engine::Analysis;
+use crate::category::CLASSES;
 use crate::error::{Error, Result};
-use crate::rules::RuleSet;
 
 pub use file::{Header, ModelFile, Source, Weight};
-pub use infer::Weights;
+pub use infer::{WeightSum, Weights};
 
 /// A trained linear model: its header and its weights.
 #[derive(Clone, Debug)]
@@ -46,13 +49,16 @@ impl Model {
         }
     }
 
-    /// Class probabilities, indexed by [`Category::index`](crate::Category::index).
-    pub fn predict_analysis(&self, rules: &RuleSet, analysis: &Analysis) -> [f64; 7] {
-        self.weights.predict_analysis(rules, analysis)
+    /// A sum of weights to feed feature ids into, as they are produced (the hot path: no
+    /// feature vector is built).
+    #[inline]
+    pub fn sum(&self) -> WeightSum<'_> {
+        self.weights.sum()
     }
 
-    /// Class probabilities of a feature set (see [`crate::features::extract`]).
-    pub fn predict_features(&self, ids: &[u32]) -> [f64; 7] {
+    /// Class probabilities of a feature set (ids, repeats allowed), indexed by
+    /// [`Category::index`](crate::Category::index).
+    pub fn predict_features(&self, ids: &[u32]) -> [f64; CLASSES] {
         self.weights.predict_features(ids)
     }
 }

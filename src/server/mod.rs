@@ -48,7 +48,7 @@ pub use config::{Config, LogFormat, ServeFlags, TlsFiles};
 pub use limits::Limits;
 pub use metrics::Metrics;
 
-use crate::engine::{Analysis, Engine, Message};
+use crate::engine::{Engine, Message};
 use crate::verdict::Verdict;
 
 /// The generated `smishd.v1` types, client and server, and the descriptor set for reflection.
@@ -97,13 +97,13 @@ impl Loaded {
 
     /// Scores one message, counting fired rules and the verdict.
     pub fn score(&self, msg: &Message<'_>, metrics: &Metrics) -> Verdict {
-        let analysis: Analysis = self.engine.analyze(msg);
-        for f in &analysis.fired {
-            if let Some(c) = self.rule_hits.get(f.rule as usize) {
+        let judged = self.engine.judge(msg);
+        for fired in judged.evidence.rules.iter().filter(|r| !r.negated) {
+            if let Some(c) = self.rule_hits.get(fired.rule as usize) {
                 c.fetch_add(1, Relaxed);
             }
         }
-        let v = self.engine.verdict(msg, analysis);
+        let v = judged.verdict;
         metrics.verdict(v.verdict, v.category);
         v
     }

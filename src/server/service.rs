@@ -27,7 +27,7 @@ use super::wire::server::classifier_server::{Classifier, ClassifierServer};
 use super::wire::{ScoreBatchRequest, ScoreRequest};
 use super::{Loaded, Shared};
 use crate::engine::Message;
-use crate::verdict::{Action, Verdict};
+use crate::verdict::{round_score, Action, Verdict};
 
 /// Messages scored between two yields in a batch: about a third of a millisecond of work.
 const BATCH_CHUNK: usize = 64;
@@ -333,7 +333,7 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
         id,
         verdict: v.verdict.as_str().to_string(),
         category: v.category.as_str().to_string(),
-        score: (v.score * 10_000.0).round() / 10_000.0,
+        score: round_score(v.score),
         hits: v
             .hits
             .into_iter()
