@@ -106,6 +106,8 @@ pub enum Item {
         text: Option<Span>,
         id: Option<Span>,
         sender: Option<Span>,
+        /// A `time` or `timestamp` column (read by `smishd campaigns`).
+        time: Option<Span>,
     },
     /// Rejected while reading (too long, unterminated quote).
     Reject { line: u64, reason: Reason },
@@ -333,6 +335,7 @@ pub struct Columns {
     pub text: usize,
     pub id: Option<usize>,
     pub sender: Option<usize>,
+    pub time: Option<usize>,
 }
 
 /// CSV or TSV with RFC 4180 quoting: a field that starts with `"` runs to the next lone `"`
@@ -413,6 +416,7 @@ impl DelimitedReader {
             text,
             id: find("id"),
             sender: find("sender"),
+            time: find("time").or_else(|| find("timestamp")),
         });
         Ok(r)
     }
@@ -575,6 +579,7 @@ impl RecordReader for DelimitedReader {
                     text: self.fields.get(cols.text).copied(),
                     id: cols.id.and_then(|i| self.fields.get(i).copied()),
                     sender: cols.sender.and_then(|i| self.fields.get(i).copied()),
+                    time: cols.time.and_then(|i| self.fields.get(i).copied()),
                 },
             });
             if self.streaming && self.input.buffer().is_empty() {
@@ -673,7 +678,8 @@ mod tests {
                 Some(Columns {
                     text: 1,
                     id: Some(0),
-                    sender: Some(2)
+                    sender: Some(2),
+                    time: None,
                 })
             );
             let got = records(Box::new(r));

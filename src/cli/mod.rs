@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each thin over the library.
 
+pub mod campaigns;
 pub mod eval;
 pub mod output;
 pub mod rescore;
@@ -52,6 +53,8 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Rescore message logs in batch (JSONL, CSV, TSV, gzip).
     Rescore(rescore::RescoreArgs),
+    /// Group a message log into campaigns (near-duplicate copies of one template).
+    Campaigns(campaigns::CampaignsArgs),
     /// Check a rule set, or run the examples embedded in it.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -85,6 +88,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Serve(args) => serve::run(*args),
         Command::Score(args) => score::run(args),
         Command::Rescore(args) => rescore::run(args),
+        Command::Campaigns(args) => campaigns::run(args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => eval::run(args),
         Command::Train(args) => train::run(args),
