@@ -3,6 +3,7 @@
 
 mod common;
 
+mod campaigns;
 mod cli;
 mod consistency;
 mod fixtures;

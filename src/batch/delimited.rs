@@ -10,6 +10,7 @@ pub struct Columns {
     pub text: usize,
     pub id: Option<usize>,
     pub sender: Option<usize>,
+    pub time: Option<usize>,
 }
 
 /// CSV or TSV with RFC 4180 quoting: a field that starts with `"` runs to the next lone `"`
@@ -95,6 +96,7 @@ impl<R: Read> DelimitedReader<R> {
             text,
             id: find("id"),
             sender: find("sender"),
+            time: find("time").or_else(|| find("timestamp")),
         });
         Ok(r)
     }
@@ -257,6 +259,7 @@ impl<R: Read + Send> RecordReader for DelimitedReader<R> {
                     text: self.fields.get(cols.text).copied(),
                     id: cols.id.and_then(|i| self.fields.get(i).copied()),
                     sender: cols.sender.and_then(|i| self.fields.get(i).copied()),
+                    time: cols.time.and_then(|i| self.fields.get(i).copied()),
                 },
             });
             if self.streaming && self.input.buffer().is_empty() {
@@ -321,7 +324,8 @@ mod tests {
                 Some(Columns {
                     text: 1,
                     id: Some(0),
-                    sender: Some(2)
+                    sender: Some(2),
+                    time: None,
                 })
             );
             let got = records(Box::new(r));

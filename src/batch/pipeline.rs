@@ -347,6 +347,7 @@ impl Ctx<'_> {
                     text,
                     id,
                     sender,
+                    ..
                 } => parse_fields(chunk, line, text, id, sender),
                 Item::Reject { line, reason } => Err(reject(line, reason)),
             };

@@ -104,6 +104,8 @@ pub enum Item {
         text: Option<Span>,
         id: Option<Span>,
         sender: Option<Span>,
+        /// A `time` or `timestamp` column (read by `smishd campaigns`).
+        time: Option<Span>,
     },
     /// Rejected while reading (too long, unterminated quote).
     Reject { line: u64, reason: Reason },

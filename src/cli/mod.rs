@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each thin over the library.
 
 mod args;
+pub mod campaigns;
 pub mod eval;
 pub mod output;
 pub mod rescore;
@@ -33,6 +34,8 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Rescore message logs in batch (JSONL, CSV, TSV, gzip).
     Rescore(rescore::RescoreArgs),
+    /// Group a message log into campaigns (near-duplicate copies of one template).
+    Campaigns(campaigns::CampaignsArgs),
     /// Check a rule set, or run the examples embedded in it.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Serve(args) => serve::run(*args),
         Command::Score(args) => score::run(args),
         Command::Rescore(args) => rescore::run(args),
+        Command::Campaigns(args) => campaigns::run(args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => eval::run(args),
         Command::Train(args) => train::run(args),
