@@ -219,7 +219,12 @@ proptest! {
 
 fn rules_only() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| Engine::builder().without_model().build().expect("rules-only engine"))
+    E.get_or_init(|| {
+        Engine::builder()
+            .without_model()
+            .build()
+            .expect("rules-only engine")
+    })
 }
 
 #[test]
