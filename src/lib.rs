@@ -38,6 +38,8 @@
 //! - `engine.rs`: the engine and its builder, and the one way through it
 //!   ([`Engine::judge`](engine::Engine::judge)) every face uses;
 //! - `defaults.rs`: everything compiled in, in one place;
+//! - `campaign/`: template fingerprints, the daemon's sliding window of campaigns, and the
+//!   campaigns report of a log;
 //! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
 //! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics);
 //! - `cli/`: one file per subcommand.
@@ -47,6 +49,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod campaign;
 pub mod category;
 pub mod chars;
 pub mod cli;

@@ -155,3 +155,85 @@ proptest! {
         prop_assert_eq!(observed(&with), observed(&clean), "{:?}", with);
     }
 }
+
+/// Numerals, units and the characters around them: what the number step rewrites.
+fn number_char() -> impl Strategy<Value = char> {
+    prop::sample::select(vec![
+        '一', '二', '两', '三', '五', '九', '十', '百', '千', '万', '零', '半', '个', '小', '时',
+        '分', '钟', '头', '块', '钱', '元', '天', '月', '份', '1', '2', '0', '９', '.', 'h', 'm',
+        'i', 'n', 'r', 's', 'a', ' ', '，', '兩', '個', '\u{200B}', '*',
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn number_rewriting_keeps_spans_on_char_boundaries_and_is_idempotent(
+        v in prop::collection::vec(number_char(), 0..40)
+    ) {
+        let text: String = v.into_iter().collect();
+        let n = normalize(&text);
+        for (i, c) in n.as_str().char_indices() {
+            let (s, e) = n.original_span(i, i + c.len_utf8());
+            prop_assert!(s < e && e <= text.len(), "span {s}..{e} of {}", text.len());
+            prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+            // Any range, not only one character, maps to a well-formed original span.
+            let (s2, e2) = n.original_span(0, i + c.len_utf8());
+            prop_assert!(s2 <= s && e2 >= e && text.is_char_boundary(s2) && text.is_char_boundary(e2));
+        }
+        let again = normalize(n.as_str());
+        prop_assert_eq!(again.as_str(), n.as_str());
+    }
+}
+
+/// Messages that force a block (a listed malicious link) with little other evidence: the
+/// verdict and the score must still agree.
+const FORCED: &[&str] = &[
+    "你好 jkm-help.top",
+    "看看这个 http://jkm-help.top/a",
+    "health-code-check.xyz",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// One score, one verdict: a block carries a score at or above the block threshold, and
+    /// detected fraud a score at or above the flag threshold, whatever forced it.
+    #[test]
+    fn verdict_and_score_agree(
+        text in prop_oneof![any_text(), prop::sample::select(FORCED).prop_map(String::from)]
+    ) {
+        for e in [engine(), rules_only()] {
+            let v = e.score(&Message::new(&text));
+            let t = e.thresholds();
+            if v.verdict == smishd::Action::Block {
+                prop_assert!(v.score >= t.block, "block with score {}: {text:?}", v.score);
+            }
+            if v.is_fraud() {
+                prop_assert!(v.score >= t.flag, "fraud with score {}: {text:?}", v.score);
+            }
+        }
+    }
+}
+
+fn rules_only() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| {
+        Engine::builder()
+            .without_model()
+            .build()
+            .expect("rules-only engine")
+    })
+}
+
+#[test]
+fn a_forced_block_reaches_the_block_threshold() {
+    for e in [engine(), rules_only()] {
+        for text in FORCED {
+            let v = e.score(&Message::new(text));
+            assert_eq!(v.verdict, smishd::Action::Block, "{text:?}");
+            assert!(v.score >= e.thresholds().block, "{text:?}: {}", v.score);
+        }
+    }
+}

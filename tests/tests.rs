@@ -3,10 +3,12 @@
 
 mod common;
 
+mod campaigns;
 mod cli;
 mod consistency;
 mod fixtures;
 mod gateway;
+mod identity;
 mod links;
 mod model;
 mod properties;

@@ -1,0 +1,241 @@
+//! Campaign fingerprints: grouping quality on labelled pairs and per-message cost.
+//!
+//! `cargo bench --bench campaign [-- PATH] [--pairs PAIRS.tsv]`
+//!
+//! - PATH (default ../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv,
+//!   `label<TAB>text`): the messages timed.
+//! - PAIRS: a labelled pair sample, `corpus<TAB>same|diff<TAB>...<TAB>...<TAB>text a<TAB>text b`
+//!   (columns 3 and 4 ignored). Prints precision and recall of "same template" for the shipped
+//!   fingerprint and for the alternatives it was chosen over (other shingle sizes and band
+//!   shapes, SimHash at several Hamming radii).
+//!
+//! Medians over several runs; the counts found are printed so that a fast wrong answer shows.
+
+use smishd::campaign::fingerprint::{
+    minhash_bands, same_template, shingles, Fingerprint, MIN_CONTENT,
+};
+use smishd::campaign::mask::mask_into;
+use smishd::normalize::{normalize, normalize_into, Normalized};
+use smishd::{Engine, Message};
+
+const RUNS: usize = 7;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let pairs = args
+        .iter()
+        .position(|a| a == "--pairs")
+        .and_then(|i| args.get(i + 1).cloned());
+    let path = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| {
+            !a.starts_with('-') && (*i == 0 || args[i - 1] != "--pairs") && !a.is_empty()
+        })
+        .map(|(_, a)| a.clone())
+        .unwrap_or_else(|| "../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv".into());
+    if let Some(p) = pairs {
+        pair_quality(&p);
+    }
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let texts: Vec<&str> = data
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
+        .collect();
+    println!("\n{} messages from {path}", texts.len());
+    cost(&texts);
+}
+
+/// One way of deciding that two masked texts are copies of one template.
+enum Method {
+    MinHash {
+        shingle: usize,
+        rows: usize,
+        bands: usize,
+    },
+    SimHash {
+        shingle: usize,
+        radius: u32,
+    },
+}
+
+impl Method {
+    fn name(&self) -> String {
+        match self {
+            Method::MinHash {
+                shingle,
+                rows,
+                bands,
+            } => format!("MinHash {shingle}-grams {bands} bands x {rows} rows"),
+            Method::SimHash { shingle, radius } => {
+                format!("SimHash-64 {shingle}-grams, Hamming <= {radius}")
+            }
+        }
+    }
+
+    fn same(&self, a: &[char], b: &[char]) -> Option<bool> {
+        match *self {
+            Method::MinHash {
+                shingle,
+                rows,
+                bands,
+            } => {
+                let (mut ka, mut kb) = (vec![0; bands], vec![0; bands]);
+                if !minhash_bands(a, shingle, rows, &mut ka)
+                    || !minhash_bands(b, shingle, rows, &mut kb)
+                {
+                    return None;
+                }
+                Some(ka.iter().zip(&kb).any(|(x, y)| x == y))
+            }
+            Method::SimHash { shingle, radius } => {
+                let (ha, na) = simhash(a, shingle);
+                let (hb, nb) = simhash(b, shingle);
+                if na < MIN_CONTENT || nb < MIN_CONTENT {
+                    return None;
+                }
+                Some((ha ^ hb).count_ones() <= radius)
+            }
+        }
+    }
+}
+
+fn simhash(masked: &[char], shingle: usize) -> (u64, usize) {
+    let mut v = [0i32; 64];
+    let n = shingles(masked, shingle, |h| {
+        for (i, x) in v.iter_mut().enumerate() {
+            *x += if h >> i & 1 == 1 { 1 } else { -1 };
+        }
+    });
+    let mut out = 0u64;
+    for (i, x) in v.iter().enumerate() {
+        if *x > 0 {
+            out |= 1 << i;
+        }
+    }
+    (out, n)
+}
+
+fn masked(text: &str) -> Vec<char> {
+    let mut out = Vec::new();
+    mask_into(normalize(text).as_str(), &mut out);
+    out
+}
+
+fn pair_quality(path: &str) {
+    let data = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let pairs: Vec<(String, bool, Vec<char>, Vec<char>)> = data
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() >= 6).then(|| (f[0].to_string(), f[1] == "same", masked(f[4]), masked(f[5])))
+        })
+        .collect();
+    let same = pairs.iter().filter(|p| p.1).count();
+    println!(
+        "{} labelled pairs ({} same template, {} different) from {path}",
+        pairs.len(),
+        same,
+        pairs.len() - same
+    );
+    let mut methods = vec![];
+    for shingle in [2, 3, 4] {
+        for (bands, rows) in [(10, 6), (16, 4), (8, 8), (12, 5), (20, 3)] {
+            methods.push(Method::MinHash {
+                shingle,
+                rows,
+                bands,
+            });
+        }
+    }
+    for shingle in [2, 3] {
+        for radius in [3, 6, 9, 12] {
+            methods.push(Method::SimHash { shingle, radius });
+        }
+    }
+    println!(
+        "{:<44} {:>9} {:>9} {:>6}  {:>4} {:>4} {:>4} {:>4} {:>7}",
+        "method", "precision", "recall", "F1", "tp", "fp", "fn", "tn", "no fp"
+    );
+    for m in &methods {
+        let (mut tp, mut fp, mut fneg, mut tn, mut none) = (0, 0, 0, 0, 0);
+        for (_, label, a, b) in &pairs {
+            match (m.same(a, b), label) {
+                (None, _) => none += 1,
+                (Some(true), true) => tp += 1,
+                (Some(true), false) => fp += 1,
+                (Some(false), true) => fneg += 1,
+                (Some(false), false) => tn += 1,
+            }
+        }
+        let p = tp as f64 / (tp + fp).max(1) as f64;
+        let r = tp as f64 / (tp + fneg).max(1) as f64;
+        println!(
+            "{:<44} {:>9.3} {:>9.3} {:>6.3}  {:>4} {:>4} {:>4} {:>4} {:>7}",
+            m.name(),
+            p,
+            r,
+            2.0 * p * r / (p + r).max(1e-9),
+            tp,
+            fp,
+            fneg,
+            tn,
+            none
+        );
+    }
+    // The shipped fingerprint must agree with its own parameters' row above.
+    let shipped = pairs
+        .iter()
+        .filter(
+            |(_, _, a, b)| match (Fingerprint::of_masked(a), Fingerprint::of_masked(b)) {
+                (Some(x), Some(y)) => same_template(&x, &y),
+                _ => false,
+            },
+        )
+        .count();
+    println!("shipped fingerprint: {shipped} pairs grouped");
+}
+
+fn cost(texts: &[&str]) {
+    let mut norm = Normalized::default();
+    let mut m = Vec::new();
+    bench("normalise + mask + fingerprint", texts, |t| {
+        normalize_into(t, &mut norm);
+        mask_into(norm.as_str(), &mut m);
+        usize::from(Fingerprint::of_masked(&m).is_some())
+    });
+    let engine = Engine::new().expect("compiled-in engine");
+    bench("score (whole verdict), for comparison", texts, |t| {
+        usize::from(engine.score(&Message::new(t)).is_fraud())
+    });
+}
+
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+fn bench(name: &str, texts: &[&str], mut f: impl FnMut(&str) -> usize) {
+    let mut cpu = Vec::with_capacity(RUNS);
+    let mut count = 0;
+    for _ in 0..RUNS {
+        let c0 = thread_cpu_seconds();
+        count = 0;
+        for t in texts {
+            count += f(t);
+        }
+        cpu.push(thread_cpu_seconds() - c0);
+    }
+    cpu.sort_by(f64::total_cmp);
+    let med = cpu[RUNS / 2];
+    println!(
+        "{name:<40} median {:>6.3} µs/message CPU ({:.0} msg/s), counted {count}",
+        med * 1e6 / texts.len() as f64,
+        texts.len() as f64 / med
+    );
+}

@@ -1,0 +1,364 @@
+//! Grouping a log into campaigns, record by record in input order, in bounded memory.
+//!
+//! Every band key of a record's fingerprint points at the campaign it was first seen in. A
+//! record whose keys point nowhere starts a campaign (its id is the least of its keys, which is
+//! also the id the daemon gives a fresh template); one whose keys point at one or more
+//! campaigns joins the largest, and its keys not yet seen point there too. Two campaigns are
+//! never merged after the fact: a copy halfway between two templates joins one of them.
+//!
+//! Memory: a campaign holds its counts, up to 64 exact sender hashes (then a 256-register
+//! HyperLogLog), first and last line and time stamp, and its masked template (text of one copy
+//! until a second arrives, then their common part). When more than [`Options::max_campaigns`]
+//! campaigns are held, the smallest are dropped (lossy counting: first those seen once, then
+//! twice, ...), and the records they held are counted in [`Grouper::dropped_records`]. A
+//! campaign that keeps repeating survives; one of a few copies spread thinly over a huge log
+//! may be undercounted or missed. Below the bound every campaign is exact.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use super::fingerprint::Fingerprint;
+use super::template;
+use crate::category::Category;
+use crate::verdict::Action;
+
+/// Bounds of a grouping run.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Campaigns held at once (about 300 bytes each, plus 12 keys).
+    pub max_campaigns: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_campaigns: 200_000,
+        }
+    }
+}
+
+/// One scored, fingerprinted record, as the grouping sees it.
+#[derive(Clone, Debug)]
+pub struct Observation {
+    pub line: u64,
+    pub fingerprint: Fingerprint,
+    /// The record's masked text (see `mask.rs`), as a string.
+    pub masked: String,
+    pub sender: Option<u64>,
+    /// The record's time stamp as written, if it has one.
+    pub time: Option<Box<str>>,
+    pub action: Action,
+    pub category: Category,
+}
+
+/// Distinct senders: exact up to [`EXACT_SENDERS`], then a HyperLogLog.
+#[derive(Clone, Debug)]
+enum Senders {
+    Exact(Vec<u64>),
+    Sketch(Box<[u8; HLL_REGISTERS]>),
+}
+
+const EXACT_SENDERS: usize = 64;
+const HLL_BITS: u32 = 8;
+const HLL_REGISTERS: usize = 1 << HLL_BITS;
+
+impl Senders {
+    fn add(&mut self, h: u64) {
+        match self {
+            Senders::Exact(v) => {
+                if v.contains(&h) {
+                    return;
+                }
+                if v.len() < EXACT_SENDERS {
+                    v.push(h);
+                    return;
+                }
+                let mut regs = Box::new([0u8; HLL_REGISTERS]);
+                for &x in v.iter() {
+                    hll_add(&mut regs, x);
+                }
+                hll_add(&mut regs, h);
+                *self = Senders::Sketch(regs);
+            }
+            Senders::Sketch(regs) => hll_add(regs, h),
+        }
+    }
+
+    fn count(&self) -> u64 {
+        match self {
+            Senders::Exact(v) => v.len() as u64,
+            Senders::Sketch(regs) => hll_estimate(regs),
+        }
+    }
+}
+
+fn hll_add(regs: &mut [u8; HLL_REGISTERS], h: u64) {
+    let idx = (h >> (64 - HLL_BITS)) as usize;
+    let rank = ((h << HLL_BITS) | (1 << (HLL_BITS - 1))).leading_zeros() + 1;
+    regs[idx] = regs[idx].max(rank as u8);
+}
+
+fn hll_estimate(regs: &[u8; HLL_REGISTERS]) -> u64 {
+    let m = HLL_REGISTERS as f64;
+    let sum: f64 = regs.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+    let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
+    let zeros = regs.iter().filter(|&&r| r == 0).count();
+    let est = if raw <= 2.5 * m && zeros > 0 {
+        m * (m / zeros as f64).ln()
+    } else {
+        raw
+    };
+    est.round() as u64
+}
+
+/// A time stamp as written, ordered as numbers when both are numbers (epoch seconds or
+/// milliseconds), else as text (ISO 8601 sorts as text).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp(pub Box<str>);
+
+impl Stamp {
+    fn cmp(&self, other: &Stamp) -> Ordering {
+        match (self.0.parse::<f64>(), other.0.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+            _ => self.0.cmp(&other.0),
+        }
+    }
+}
+
+/// What a report says about one campaign.
+#[derive(Clone, Debug)]
+pub struct CampaignStats {
+    pub id: u64,
+    pub size: u64,
+    senders: Senders,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub first_time: Option<Stamp>,
+    pub last_time: Option<Stamp>,
+    /// Copies by verdict, indexed allow, flag, block.
+    pub verdicts: [u64; 3],
+    /// Copies by category, indexed by [`Category::index`].
+    pub categories: [u64; 7],
+    /// The masked text of the first copy, then the common part of the first copies.
+    template: Box<str>,
+    merged: u32,
+}
+
+impl CampaignStats {
+    pub fn senders(&self) -> u64 {
+        self.senders.count()
+    }
+
+    /// The template, once at least two copies have been merged into it (a single copy's text
+    /// is never shown).
+    pub fn template(&self) -> Option<&str> {
+        (self.merged >= 2).then_some(&*self.template)
+    }
+
+    /// Copies smishd allowed.
+    pub fn allowed(&self) -> u64 {
+        self.verdicts[0]
+    }
+
+    fn add(&mut self, o: &Observation) {
+        self.size += 1;
+        if let Some(s) = o.sender {
+            self.senders.add(s);
+        }
+        self.last_line = o.line;
+        if let Some(t) = &o.time {
+            let t = Stamp(t.clone());
+            if self
+                .first_time
+                .as_ref()
+                .is_none_or(|f| t.cmp(f) == Ordering::Less)
+            {
+                self.first_time = Some(t.clone());
+            }
+            if self
+                .last_time
+                .as_ref()
+                .is_none_or(|l| t.cmp(l) == Ordering::Greater)
+            {
+                self.last_time = Some(t);
+            }
+        }
+        self.verdicts[action_index(o.action)] += 1;
+        self.categories[o.category.index()] += 1;
+        if self.merged < template::MERGES {
+            let a: Vec<char> = self.template.chars().collect();
+            let b: Vec<char> = o.masked.chars().collect();
+            self.template = template::merge(&a, &b)
+                .into_iter()
+                .collect::<String>()
+                .into();
+            self.merged += 1;
+        }
+    }
+}
+
+fn action_index(a: Action) -> usize {
+    match a {
+        Action::Allow => 0,
+        Action::Flag => 1,
+        Action::Block => 2,
+    }
+}
+
+/// The grouping of the module docs.
+#[derive(Debug, Default)]
+pub struct Grouper {
+    opts: Options,
+    keys: HashMap<u64, u32>,
+    campaigns: Vec<CampaignStats>,
+    dropped: u64,
+    floor: u64,
+}
+
+impl Grouper {
+    pub fn new(opts: Options) -> Grouper {
+        Grouper {
+            opts,
+            floor: 1,
+            ..Grouper::default()
+        }
+    }
+
+    /// Adds one record (records must come in input order).
+    pub fn add(&mut self, o: &Observation) {
+        let fp = &o.fingerprint;
+        let mut best: Option<u32> = None;
+        for k in &fp.keys {
+            if let Some(&c) = self.keys.get(k) {
+                let better = match best {
+                    None => true,
+                    Some(b) => self.campaigns[c as usize].size > self.campaigns[b as usize].size,
+                };
+                if better {
+                    best = Some(c);
+                }
+            }
+        }
+        let idx = match best {
+            Some(c) => {
+                self.campaigns[c as usize].add(o);
+                c
+            }
+            None => {
+                let c = self.campaigns.len() as u32;
+                self.campaigns.push(CampaignStats {
+                    id: fp.keys.iter().copied().min().unwrap_or(0),
+                    size: 1,
+                    senders: Senders::Exact(o.sender.into_iter().collect()),
+                    first_line: o.line,
+                    last_line: o.line,
+                    first_time: o.time.clone().map(Stamp),
+                    last_time: o.time.clone().map(Stamp),
+                    verdicts: {
+                        let mut v = [0; 3];
+                        v[action_index(o.action)] = 1;
+                        v
+                    },
+                    categories: {
+                        let mut v = [0; 7];
+                        v[o.category.index()] = 1;
+                        v
+                    },
+                    template: o
+                        .masked
+                        .chars()
+                        .take(template::MAX_CHARS)
+                        .collect::<String>()
+                        .into(),
+                    merged: 1,
+                });
+                c
+            }
+        };
+        for &k in &fp.keys {
+            self.keys.entry(k).or_insert(idx);
+        }
+        if self.campaigns.len() > self.opts.max_campaigns {
+            self.prune();
+        }
+    }
+
+    /// Drops the smallest campaigns until at most half the bound is held.
+    fn prune(&mut self) {
+        let target = self.opts.max_campaigns / 2;
+        while self.campaigns.len() > target {
+            let floor = self.floor;
+            let mut remap = vec![u32::MAX; self.campaigns.len()];
+            let mut kept = Vec::with_capacity(self.campaigns.len());
+            for (i, c) in std::mem::take(&mut self.campaigns).into_iter().enumerate() {
+                if c.size <= floor {
+                    self.dropped += c.size;
+                } else {
+                    remap[i] = kept.len() as u32;
+                    kept.push(c);
+                }
+            }
+            self.campaigns = kept;
+            self.keys.retain(|_, v| {
+                *v = remap[*v as usize];
+                *v != u32::MAX
+            });
+            if self.campaigns.len() > target {
+                self.floor += 1;
+            }
+        }
+        self.keys.shrink_to_fit();
+    }
+
+    /// Records that were in campaigns dropped to keep memory bounded.
+    pub fn dropped_records(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The campaigns of at least `min_size` copies, those with the most allowed copies first,
+    /// then the largest.
+    pub fn finish(self, min_size: u64) -> Vec<CampaignStats> {
+        let mut out: Vec<CampaignStats> = self
+            .campaigns
+            .into_iter()
+            .filter(|c| c.size >= min_size)
+            .collect();
+        out.sort_by(|a, b| {
+            b.allowed()
+                .cmp(&a.allowed())
+                .then(b.size.cmp(&a.size))
+                .then(a.first_line.cmp(&b.first_line))
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hll_is_close_and_exact_below_the_switch() {
+        let mut s = Senders::Exact(Vec::new());
+        for i in 0..50u64 {
+            s.add(crate::campaign::fingerprint::hash_str(&i.to_string()));
+            s.add(crate::campaign::fingerprint::hash_str(&i.to_string()));
+        }
+        assert_eq!(s.count(), 50);
+        for i in 50..5000u64 {
+            s.add(crate::campaign::fingerprint::hash_str(&i.to_string()));
+        }
+        let n = s.count() as f64;
+        assert!((n - 5000.0).abs() / 5000.0 < 0.2, "{n}");
+    }
+
+    #[test]
+    fn stamps_order_as_numbers_or_text() {
+        let s = |x: &str| Stamp(x.into());
+        assert_eq!(s("9").cmp(&s("10")), Ordering::Less);
+        assert_eq!(
+            s("2026-11-30T09:00:00Z").cmp(&s("2026-11-30T10:00:00Z")),
+            Ordering::Less
+        );
+    }
+}

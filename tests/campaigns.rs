@@ -1,0 +1,164 @@
+//! `smishd campaigns`: near-duplicate copies of one template become one campaign, unrelated
+//! messages do not, and the report shows only masked templates.
+
+use serde_json::Value;
+
+use crate::common::{run, stderr, stdout};
+
+const SURNAMES: [&str; 10] = ["张", "李", "王", "赵", "陈", "刘", "杨", "黄", "周", "吴"];
+const GIVEN: [&str; 5] = ["伟", "芳", "秀英", "建国", "小红"];
+
+/// Copy `i` of one parcel-compensation template: a different name, parcel number, amount and
+/// link each time, and a few characters changed (verb, punctuation, an inserted word).
+pub fn campaign_copy(i: usize) -> (String, String) {
+    let name = format!("{}{}", SURNAMES[i % 10], GIVEN[i / 10 % 5]);
+    let verb = ["点击", "打开", "登录"][i % 3];
+    let comma = if i % 2 == 0 { "，" } else { "," };
+    let urgent = if i % 4 == 0 { "尽快" } else { "" };
+    let text = format!(
+        "【速达物流】{name}先生您好{comma}您的包裹{}因检测阳性已被销毁{comma}请{urgent}{verb}sd-claim{}.top/c{} 申请理赔{}元{comma}24小时内有效。",
+        7_300_000 + i * 7919,
+        i,
+        i * 31 % 97,
+        100 + i * 13
+    );
+    (format!("1390000{:04}", i * 37), text)
+}
+
+fn write_jsonl(dir: &tempfile::TempDir, name: &str, records: &[(String, String)]) -> String {
+    let path = dir.path().join(name);
+    let mut s = String::new();
+    for (i, (sender, text)) in records.iter().enumerate() {
+        let rec = serde_json::json!({"id": i, "sender": sender, "text": text,
+                                     "time": format!("2026-11-30T10:{:02}:00Z", i % 60)});
+        s.push_str(&rec.to_string());
+        s.push('\n');
+    }
+    std::fs::write(&path, s).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn campaigns(path: &str, min_size: &str) -> Vec<Value> {
+    let out = run(&[
+        "campaigns",
+        "--input",
+        path,
+        "--json",
+        "--min-size",
+        min_size,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
+}
+
+fn unrelated() -> Vec<String> {
+    include_str!("fixtures/campaigns/unrelated.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn fifty_fills_from_fifty_senders_are_one_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies: Vec<(String, String)> = (0..50).map(campaign_copy).collect();
+    let path = write_jsonl(&dir, "copies.jsonl", &copies);
+    let got = campaigns(&path, "2");
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let c = &got[0];
+    assert_eq!(c["size"], 50);
+    assert_eq!(c["senders"], 50);
+    assert_eq!(c["first_seen"], "2026-11-30T10:00:00Z");
+    assert_eq!(c["last_seen"], "2026-11-30T10:49:00Z");
+    assert_eq!(c["seen_by"], "time");
+    assert_eq!(c["id"].as_str().unwrap().len(), 16);
+    let v = &c["verdicts"];
+    let total =
+        v["allow"].as_u64().unwrap() + v["flag"].as_u64().unwrap() + v["block"].as_u64().unwrap();
+    assert_eq!(total, 50);
+    // The template keeps what the copies share and none of what they vary.
+    let t = c["template"].as_str().unwrap();
+    assert!(t.contains("检测阳性已被销毁"), "{t}");
+    for (i, (sender, _)) in copies.iter().enumerate() {
+        let name = format!("{}{}", SURNAMES[i % 10], GIVEN[i / 10 % 5]);
+        assert!(!t.contains(&name), "name {name} in {t}");
+        assert!(!t.contains(&sender[..]), "{t}");
+        assert!(!t.contains(&format!("sd-claim{i}")), "{t}");
+    }
+    assert!(!t.chars().any(|c| c.is_ascii_digit()), "a number in {t}");
+}
+
+#[test]
+fn fifty_unrelated_messages_are_not_a_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let msgs: Vec<(String, String)> = unrelated()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("1380000{i:04}"), t))
+        .collect();
+    assert_eq!(msgs.len(), 50);
+    let path = write_jsonl(&dir, "unrelated.jsonl", &msgs);
+    let got = campaigns(&path, "2");
+    assert!(got.is_empty(), "{got:#?}");
+    // Listed one by one, each is a campaign of one whose text is never shown.
+    let single = campaigns(&path, "1");
+    assert_eq!(single.len(), 50);
+    assert!(single
+        .iter()
+        .all(|c| c["size"] == 1 && c["template"].is_null()));
+}
+
+#[test]
+fn a_campaign_among_unrelated_messages_is_found_and_line_numbers_stand_in_for_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.tsv");
+    let mut tsv = String::from("sender\ttext\n");
+    let others = unrelated();
+    for (i, other) in others.iter().enumerate() {
+        tsv.push_str(&format!("100{i}\t{other}\n"));
+        if i % 5 == 0 {
+            tsv.push_str(&format!("200{i}\t{}\n", campaign_copy(i).1));
+        }
+    }
+    std::fs::write(&path, tsv).unwrap();
+    let out = run(&[
+        "campaigns",
+        "--input",
+        path.to_str().unwrap(),
+        "--min-size",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{table}");
+    // size 10, 10 senders, first copy on line 3 (header is line 1), last on line 57.
+    assert!(rows[0].trim_start().starts_with("10 "), "{table}");
+    assert!(rows[0].contains("line 3 .. 57"), "{table}");
+    assert!(stderr(&out).contains("read 60"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_records_are_reported_by_line_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &path,
+        "{\"text\":\"fine message with enough text\"}\nnot json\n{\"id\":1}\n",
+    )
+    .unwrap();
+    let out = run(&["campaigns", "--input", path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 2: not JSON"), "{err}");
+    assert!(err.contains("line 3: no text field"), "{err}");
+    assert!(
+        err.contains("read 3") && err.contains("rejected 2"),
+        "{err}"
+    );
+    assert!(!err.contains("fine message"), "{err}");
+}
