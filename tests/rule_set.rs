@@ -61,7 +61,7 @@ fn every_scam_has_enough_examples_and_cases() {
             .filter(|c| c.expect == CaseExpect::NotFraud)
             .count();
         assert!(
-            fraud >= 5 && not_fraud >= 5,
+            fraud >= 30 && not_fraud >= 30,
             "{file}: {fraud} fraud / {not_fraud} not-fraud cases"
         );
     }
