@@ -8,6 +8,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[path = "src/rules/digest.rs"]
+#[allow(dead_code)]
+mod digest;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
@@ -45,6 +49,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bundle,
         "pub const RULES_VERSION: &str = include_str!({:?});",
         rules.join("VERSION")
+    )?;
+    writeln!(
+        bundle,
+        "pub const RULES_DIGEST: &str = {:?};",
+        digest::of_dir(&rules)?
     )?;
     writeln!(bundle, "pub const RULE_FILES: &[(&str, &str)] = &[")?;
     for path in files_with_ext(&rules, "toml")? {

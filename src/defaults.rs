@@ -7,7 +7,7 @@ mod bundle {
 
 use crate::rules::RuleSource;
 
-pub use bundle::{DOMAIN_FILES, MODEL, PUBLIC_SUFFIX_LIST};
+pub use bundle::{DOMAIN_FILES, MODEL, PUBLIC_SUFFIX_LIST, RULES_DIGEST};
 
 /// Version of the compiled-in rule set (rules/VERSION).
 pub fn rules_version() -> &'static str {

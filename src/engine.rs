@@ -67,6 +67,10 @@ pub struct Engine {
     links: LinkAnalyzer,
     scorer: Scorer,
     thresholds: Thresholds,
+    /// `VERSION+digest` of the rules and `model_version+digest` of the model file
+    /// ([`crate::rules::digest`]): versions that change whenever the content does.
+    ruleset_version: String,
+    model_version: String,
 }
 
 /// Where an engine's parts come from.
@@ -112,20 +116,41 @@ impl EngineBuilder {
     }
 
     pub fn build(self) -> Result<Engine> {
-        let rules = match &self.rules_dir {
-            Some(dir) => RuleSet::from_dir(dir)?,
-            None => RuleSet::from_sources(defaults::rules_version(), &defaults::rule_sources())?,
+        let (rules, rules_digest) = match &self.rules_dir {
+            // Read again after compiling: a file changed in between is caught by the reloader,
+            // which sees the change and builds once more.
+            Some(dir) => (
+                RuleSet::from_dir(dir)?,
+                crate::rules::digest::of_dir(dir).map_err(|e| Error::io(dir, e))?,
+            ),
+            None => (
+                RuleSet::from_sources(defaults::rules_version(), &defaults::rule_sources())?,
+                defaults::RULES_DIGEST.to_string(),
+            ),
         };
+        let ruleset_version = format!("{}+{rules_digest}", rules.version());
         let links = match &self.rules_dir {
             Some(dir) => LinkAnalyzer::from_dir(dir)?,
             None => LinkAnalyzer::new()?,
         };
-        let scorer = match &self.model {
-            ModelChoice::Off => Scorer::Rules,
-            ModelChoice::File(path) => Scorer::Linear(Model::from_file(path)?),
+        let linear = |text: &str, origin: &str| -> Result<(Scorer, String)> {
+            let model = Model::parse(text, origin)?;
+            let version = format!(
+                "{}+{}",
+                model.version(),
+                crate::rules::digest::of_text(text)
+            );
+            Ok((Scorer::Linear(model), version))
+        };
+        let (scorer, model_version) = match &self.model {
+            ModelChoice::Off => (Scorer::Rules, "rules-only".to_string()),
+            ModelChoice::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                linear(&text, &path.display().to_string())?
+            }
             ModelChoice::Default => match defaults::MODEL {
-                Some(text) => Scorer::Linear(Model::parse(text, "compiled-in model")?),
-                None => Scorer::Rules,
+                Some(text) => linear(text, "compiled-in model")?,
+                None => (Scorer::Rules, "rules-only".to_string()),
             },
         };
         let thresholds = self.thresholds.unwrap_or_else(|| match scorer {
@@ -148,6 +173,8 @@ impl EngineBuilder {
             links,
             scorer,
             thresholds,
+            ruleset_version,
+            model_version,
         })
     }
 }
@@ -197,16 +224,15 @@ impl Engine {
         &self.thresholds
     }
 
+    /// The rule set's VERSION, `+`, and the digest of its content: `2026.11.30-1+3fa9c2d1`.
     pub fn ruleset_version(&self) -> &str {
-        self.rules.version()
+        &self.ruleset_version
     }
 
-    /// The model's version, or `rules-only` when scoring from rule evidence.
+    /// The model's version, `+`, and the digest of its file; `rules-only` when scoring from
+    /// rule evidence.
     pub fn model_version(&self) -> &str {
-        match &self.scorer {
-            Scorer::Linear(m) => m.version(),
-            Scorer::Rules => "rules-only",
-        }
+        &self.model_version
     }
 
     /// The analysis stage alone: normalise, run the rules, find and judge links.

@@ -13,7 +13,10 @@
 //!    next to a CJK character are removed, so `密 接` reads `密接`; elsewhere white space runs
 //!    become one space and other symbols stay;
 //! 6. evasive spellings of contact channels (`vx`, `v信`, `薇信`, `扣扣`, ...) become one form
-//!    (`微信`, `qq`).
+//!    (`微信`, `qq`);
+//! 7. a number before a unit takes one form (normalize/numbers.rs): Chinese numerals become
+//!    ASCII digits and units one spelling, so `两个小时`, `一个半小时`, `二十五分钟`, `24h`
+//!    read `2小时`, `1.5小时`, `25分钟`, `24小时`.
 //!
 //! Every byte of the normalised text remembers the original byte span of the character it
 //! came from, so a match in normalised text maps back to a half-open span of the ORIGINAL text
@@ -30,6 +33,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::chars::{is_cjk, is_invisible, lookalike_dot};
+
+mod numbers;
 
 /// Normalised text plus the map from each of its bytes back to the original text.
 #[derive(Clone, Debug, Default)]
@@ -118,6 +123,8 @@ pub fn normalize_into(original: &str, out: &mut Normalized) {
             out.ends[i] = first.ends[out.ends[i] as usize - 1];
         }
     }
+    // Step 7: numbers before units in one form (normalize/numbers.rs).
+    numbers::rewrite(out);
 }
 
 /// The per-character steps 1 to 5 of the module docs.

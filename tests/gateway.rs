@@ -413,3 +413,80 @@ async fn silent_connections_over_the_descriptor_limit_lock_nobody_out() {
     })
     .await
 }
+
+/// Edit a weight and keep VERSION: the rule-set string used to stay the same. It now carries a
+/// digest of the content, in responses and in the logs; a reload that fails is logged on one
+/// line, however many problems the rule set has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_content_names_the_version_and_reload_errors_log_on_one_line() {
+    bounded(async {
+        let rules = rules_dir("test-1");
+        let d = Daemon::start(
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--rules",
+                rules.path().to_str().unwrap(),
+                "--model",
+                "none",
+                "--log-format",
+                "text",
+            ],
+            &[("SMISHD_RELOAD_POLL_MS", "100")],
+        );
+        let mut client = ClassifierClient::new(wait_serving(d.addr).await);
+        let ruleset = |r: ScoreResponse| r.ruleset;
+        let first = ruleset(client.score(req("", FRAUD)).await.unwrap().into_inner());
+        assert!(first.starts_with("test-1+") && first.len() == "test-1+".len() + 8, "{first}");
+
+        // A new rule set with another weight, VERSION untouched; then a new domain list.
+        let mut seen = vec![first.clone()];
+        let text = std::fs::read_to_string(rules.path().join("test.toml")).unwrap();
+        let edits: [(&str, String); 2] = [
+            ("test.toml", text.replace("weight = 3.0", "weight = 3.5")),
+            ("domains/malicious.txt", "bad-example.top\n".to_string()),
+        ];
+        std::fs::create_dir(rules.path().join("domains")).unwrap();
+        for (file, content) in edits {
+            std::fs::write(rules.path().join(file), content).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let now = ruleset(client.score(req("", FRAUD)).await.unwrap().into_inner());
+                if !seen.contains(&now) {
+                    assert!(now.starts_with("test-1+"), "{now}");
+                    seen.push(now);
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{file}: the version did not change");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        // A rule file with two problems: the reload fails, the log says so on one line.
+        std::fs::write(
+            rules.path().join("bad.toml"),
+            "[[rule]]\nid = \"A\"\ncategory = \"nope\"\n\n[[rule]]\nid = \"B\"\ncategory = \"nada\"\n",
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let (status, log) = tokio::task::spawn_blocking(move || d.terminate("-TERM"))
+            .await
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{log}");
+        for v in &seen {
+            assert!(log.contains(v.as_str()), "{v} not in the log:\n{log}");
+        }
+        let failed: Vec<&str> = log.lines().filter(|l| l.contains("reload failed")).collect();
+        assert!(!failed.is_empty(), "{log}");
+        assert!(
+            failed[0].contains("nope") && failed[0].contains("nada"),
+            "{}",
+            failed[0]
+        );
+        // Every line is a log record (text format: it starts with the timestamp).
+        for line in log.lines() {
+            assert!(line.starts_with("20"), "a continuation line: {line:?}\n{log}");
+        }
+    })
+    .await
+}

@@ -155,3 +155,34 @@ proptest! {
         prop_assert_eq!(observed(&with), observed(&clean), "{:?}", with);
     }
 }
+
+/// Numerals, units and the characters around them: what the number step rewrites.
+fn number_char() -> impl Strategy<Value = char> {
+    prop::sample::select(vec![
+        '一', '二', '两', '三', '五', '九', '十', '百', '千', '万', '零', '半', '个', '小', '时',
+        '分', '钟', '头', '块', '钱', '元', '天', '月', '份', '1', '2', '0', '９', '.', 'h', 'm',
+        'i', 'n', 'r', 's', 'a', ' ', '，', '兩', '個', '\u{200B}', '*',
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn number_rewriting_keeps_spans_on_char_boundaries_and_is_idempotent(
+        v in prop::collection::vec(number_char(), 0..40)
+    ) {
+        let text: String = v.into_iter().collect();
+        let n = normalize(&text);
+        for (i, c) in n.as_str().char_indices() {
+            let (s, e) = n.original_span(i, i + c.len_utf8());
+            prop_assert!(s < e && e <= text.len(), "span {s}..{e} of {}", text.len());
+            prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+            // Any range, not only one character, maps to a well-formed original span.
+            let (s2, e2) = n.original_span(0, i + c.len_utf8());
+            prop_assert!(s2 <= s && e2 >= e && text.is_char_boundary(s2) && text.is_char_boundary(e2));
+        }
+        let again = normalize(n.as_str());
+        prop_assert_eq!(again.as_str(), n.as_str());
+    }
+}

@@ -85,3 +85,31 @@ fn a_warning_quoting_every_keyword_is_not_fraud_but_the_scam_is() {
     let v = engine.score(&Message::new("请提供您的身份证号"));
     assert!(!v.is_fraud(), "{v:?}");
 }
+
+/// Warnings repeat the scam's words; the shipped scope lexicons keep them from counting. The
+/// verdict is checked with rule evidence alone (the model's n-grams are retrained separately);
+/// with the shipped model the scam rules are still reported as negated.
+#[test]
+fn shipped_warnings_that_negate_or_quote_the_scam_pass() {
+    let texts = [
+        "工作人员不会要求您提供银行卡号或验证码",
+        "【中通快递】提醒：近期有不法分子冒充快递客服称“包裹检测阳性可理赔”，请勿相信。",
+        "疾控中心提醒：不法分子冒充流调人员，谎称“您是密接，健康码将变红，请提供身份证号核验”。",
+    ];
+    let rules_only = Engine::builder().without_model().build().unwrap();
+    let shipped = Engine::new().unwrap();
+    for text in texts {
+        let v = rules_only.score(&Message::new(text));
+        assert!(!v.is_fraud(), "{text:?}: {v:?}");
+        for v in [v, shipped.score(&Message::new(text))] {
+            assert!(v.hits.iter().any(|h| h.negated), "{text:?}: {:?}", v.hits);
+            assert!(
+                v.hits
+                    .iter()
+                    .all(|h| h.negated || !h.category.is_fraud() || h.weight < 1.0),
+                "only weak signals may count: {text:?}: {:?}",
+                v.hits
+            );
+        }
+    }
+}

@@ -274,3 +274,200 @@ fn lexicon_words_are_linted_once_at_the_lexicon() {
         "{w:?}"
     );
 }
+
+/// A rule set with the scope lexicons and a `<num>` keyword, for negation and number tests.
+const SCOPED: &str = r#"
+[lexicon.negation]
+description = "forward cues"
+words = ["不会", "请勿", "不要"]
+
+[lexicon.negation_after]
+description = "backward cues"
+words = ["是诈骗"]
+
+[lexicon.quote_warning]
+description = "warning markers"
+words = ["冒充", "不法分子"]
+
+[[rule]]
+id = "ASK_CODE"
+category = "generic_fraud"
+weight = 1.2
+description = "asks for a code"
+all = [["验证码", "卡号"], ["提供", "告诉", "发给"]]
+
+[[rule]]
+id = "PARCEL_CLAIM"
+category = "positive_parcel"
+weight = 3.0
+description = "parcel positive, compensation"
+all = [["阳性"], ["理赔"]]
+
+[[rule]]
+id = "SECRECY"
+category = "generic_fraud"
+weight = 1.0
+description = "demands secrecy"
+any = ["不要告诉家人"]
+
+[[rule]]
+id = "NEVER_ASK"
+category = "none"
+weight = -3.0
+description = "real notice: we never ask"
+any = ["不会要求"]
+
+[[rule]]
+id = "FAST_RESULT"
+category = "paid_fast_test"
+weight = 2.5
+description = "a result in some hours or minutes"
+all = [["核酸"], ["<num>小时出", "<num>分钟出"]]
+"#;
+
+/// `n!(name, text, &[("RULE", negated?)])`: exactly these rules come out (counted or negated).
+macro_rules! n {
+    ($name:ident, $text:expr, $expected:expr) => {
+        #[test]
+        fn $name() {
+            let rules = set(&[("scoped.toml", SCOPED)]).unwrap();
+            let text: &str = $text;
+            let found = rules.find(text, &normalize(text));
+            let mut got: Vec<(String, bool)> = found
+                .fired
+                .iter()
+                .map(|f| (rules.rule(f.rule).id.clone(), false))
+                .chain(
+                    found
+                        .negated
+                        .iter()
+                        .map(|f| (rules.rule(f.rule).id.clone(), true)),
+                )
+                .collect();
+            got.sort();
+            let mut want: Vec<(String, bool)> = $expected
+                .iter()
+                .map(|(r, n): &(&str, bool)| (r.to_string(), *n))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "{text:?}");
+        }
+    };
+}
+
+n!(request_counts, "请提供验证码", &[("ASK_CODE", false)]);
+n!(
+    never_ask_negates_the_request,
+    "工作人员不会要求您提供银行卡号或验证码",
+    &[("ASK_CODE", true), ("NEVER_ASK", false)]
+);
+n!(
+    scope_ends_at_the_comma,
+    "请勿外传，请提供验证码",
+    &[("ASK_CODE", false)]
+);
+n!(
+    scope_ends_at_the_full_stop,
+    "不要慌。请把验证码发给我",
+    &[("ASK_CODE", false)]
+);
+n!(
+    enumeration_stays_in_scope,
+    "我们不会让您提供卡号、验证码",
+    &[("ASK_CODE", true)]
+);
+n!(
+    one_keyword_outside_the_scope_is_not_enough,
+    "验证码已发送，请勿提供给他人",
+    &[("ASK_CODE", true)]
+);
+n!(
+    both_outside_and_inside_counts,
+    "请提供验证码。不要提供卡号",
+    &[("ASK_CODE", false)]
+);
+n!(
+    backward_cue,
+    "包裹阳性可理赔是诈骗",
+    &[("PARCEL_CLAIM", true)]
+);
+n!(
+    quoted_after_a_marker,
+    "近期有人冒充快递客服称“包裹检测阳性可理赔”，请核实",
+    &[("PARCEL_CLAIM", true)]
+);
+n!(
+    quoted_without_a_marker_counts,
+    "快递客服：“包裹检测阳性可理赔”",
+    &[("PARCEL_CLAIM", false)]
+);
+n!(
+    keyword_containing_the_cue_counts,
+    "此事不要告诉家人",
+    &[("SECRECY", false)]
+);
+n!(
+    warning_rules_are_never_negated,
+    "请勿相信，我们不会要求转账",
+    &[("NEVER_ASK", false)]
+);
+n!(
+    number_class_arabic,
+    "核酸2小时出结果",
+    &[("FAST_RESULT", false)]
+);
+n!(
+    number_class_chinese,
+    "核酸二十五分钟出报告",
+    &[("FAST_RESULT", false)]
+);
+n!(
+    number_class_half,
+    "核酸一个半小时出结果",
+    &[("FAST_RESULT", false)]
+);
+n!(
+    number_class_ascii_unit,
+    "核酸30min出报告",
+    &[("FAST_RESULT", false)]
+);
+n!(number_class_needs_a_number, "核酸小时出结果", &[]);
+
+#[test]
+fn number_class_hit_span_covers_the_number_as_written() {
+    let rules = set(&[("scoped.toml", SCOPED)]).unwrap();
+    let text = "核酸检测，两个钟头出结果";
+    let n = normalize(text);
+    let found = rules.find(text, &n);
+    let spans: Vec<&str> = found.fired[0]
+        .matches
+        .iter()
+        .map(|m| {
+            let (s, e) = n.original_span(m.start as usize, m.end as usize);
+            &text[s..e]
+        })
+        .collect();
+    assert_eq!(spans, ["核酸", "两个钟头出"]);
+}
+
+#[test]
+fn negated_hits_are_marked_in_the_verdict_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("VERSION"), "test-1\n").unwrap();
+    std::fs::write(dir.path().join("scoped.toml"), SCOPED).unwrap();
+    let engine = smishd::Engine::builder()
+        .rules_dir(dir.path())
+        .without_model()
+        .build()
+        .unwrap();
+    let text = "工作人员不会要求您提供银行卡号或验证码";
+    let v = engine.score(&smishd::Message::new(text));
+    let json = serde_json::to_value(&v).unwrap();
+    let hits = json["hits"].as_array().unwrap();
+    let ask: Vec<_> = hits.iter().filter(|h| h["rule"] == "ASK_CODE").collect();
+    assert!(!ask.is_empty(), "{json}");
+    assert!(ask.iter().all(|h| h["negated"] == true), "{json}");
+    let never = hits.iter().find(|h| h["rule"] == "NEVER_ASK").unwrap();
+    assert!(never.get("negated").is_none(), "absent when false: {json}");
+    assert!(!v.is_fraud());
+}

@@ -152,7 +152,9 @@ def main():
             check("Score: block positive_parcel",
                   (r.verdict, r.category) == ("block", "positive_parcel"), f"{r.verdict} {r.category}")
             check("Score: action enum", r.action == pb2.ACTION_BLOCK, str(r.action))
-            check("Score: versions", (r.ruleset, r.model) == ("py-1", "rules-only"), f"{r.ruleset} {r.model}")
+            check("Score: versions (VERSION+content digest, model)",
+                  r.ruleset.startswith("py-1+") and len(r.ruleset) == len("py-1+") + 8
+                  and r.model == "rules-only", f"{r.ruleset} {r.model}")
             raw = FRAUD.encode("utf-8")
             spans_ok = bool(r.hits) and all(
                 raw[h.start:h.end].decode("utf-8") == h.text for h in r.hits)

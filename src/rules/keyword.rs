@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(k.display(), "<num>小时出");
         let k = Keyword::parse("每份<num>").unwrap();
         assert_eq!((k.anchor.as_str(), &k.slot), ("每份", &NumSlot::After));
-        let k = Keyword::parse("加急<num>小时").unwrap();
+        let k = Keyword::parse("加急<num>h").unwrap();
         assert_eq!(k.display(), "加急<num>小时");
         assert_eq!(k.slot, NumSlot::Before("加急".into()));
         let k = Keyword::parse("健康碼").unwrap();

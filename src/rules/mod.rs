@@ -5,11 +5,13 @@
 //! - [`lexicon`]: named word lists (`@payment`) shared by many rules;
 //! - [`keyword`]: one keyword, a phrase with an optional number slot (`<num>小时`);
 //! - [`compile`]: validation, lint findings and compilation into a [`RuleSet`];
+//! - [`digest`]: the content digest that the rule-set version carries;
 //! - [`matcher`]: running a [`RuleSet`] over a [`Normalized`](crate::normalize::Normalized) text;
 //! - [`scope`]: negation and quotation scope, so that a warning's keywords do not count as
 //!   scam evidence.
 
 pub mod compile;
+pub mod digest;
 pub mod format;
 pub mod keyword;
 pub mod lexicon;

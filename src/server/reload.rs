@@ -124,6 +124,16 @@ pub async fn watch(
     }
 }
 
+/// A multi-line error (a rule set reports every problem, one a line) as one log line.
+fn one_line(error: &str) -> String {
+    error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Builds a new engine from `source` and swaps it in. Returns whether it took effect.
 pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> bool {
     let started = Instant::now();
@@ -153,7 +163,11 @@ pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> boo
         }
         Ok(Err(e)) => {
             shared.metrics.reload_failed();
-            tracing::error!(reason, error = %e, "reload failed; the previous engine keeps serving");
+            tracing::error!(
+                reason,
+                error = %one_line(&e.to_string()),
+                "reload failed; the previous engine keeps serving"
+            );
             false
         }
         Err(e) => {
