@@ -8,6 +8,7 @@ mod cli;
 mod consistency;
 mod fixtures;
 mod gateway;
+mod identity;
 mod links;
 mod model;
 mod properties;
