@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::batch::write::Sink;
 use crate::batch::{self, read, Engines, Format, Options, Progress};
 use crate::engine::Engine;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::engine::Engine;
 use crate::train::{train, TrainOptions};
 

@@ -175,7 +175,7 @@ pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> boo
             shared.metrics.reload_failed();
             tracing::error!(
                 reason,
-                error = %one_line(&e.to_string()),
+                error = %one_line(&e.report().to_string()),
                 "reload failed; the previous engine keeps serving"
             );
             false
