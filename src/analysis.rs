@@ -105,6 +105,12 @@ impl RuleEvidence {
 /// Link evidence of the rules-only scorer, by the worst reputation among the links.
 const MALICIOUS_LINK_EVIDENCE: f64 = 4.0;
 const SUSPICIOUS_LINK_EVIDENCE: f64 = 1.5;
+/// A link that is not the claimed organisation's own (links/identity.rs) adds this to the
+/// suspicious link's evidence: a claimed identity with a foreign link reaches the flag line
+/// alone. A link to the claimed organisation's own domain (and none foreign) takes away
+/// [`IDENTITY_MATCH_EVIDENCE`].
+const IDENTITY_MISMATCH_EVIDENCE: f64 = 1.5;
+const IDENTITY_MATCH_EVIDENCE: f64 = 1.0;
 /// Rule evidence at which P(fraud) and P(spam) are one half.
 const FRAUD_MIDPOINT: f64 = 3.0;
 const SPAM_MIDPOINT: f64 = 2.0;
@@ -113,7 +119,8 @@ const SPAM_MIDPOINT: f64 = 2.0;
 ///
 /// Fraud evidence is the sum of the weights of fired rules in fraud categories, plus negative
 /// weights (evidence against fraud, such as anti-fraud warning wording), plus link evidence
-/// (malicious +4, suspicious +1.5, the worst link only). P(fraud) = sigmoid(evidence - 3): one
+/// (malicious +4, suspicious +1.5, the worst link only; +1.5 more when a link is not the
+/// claimed organisation's, -1 when the links are its own). P(fraud) = sigmoid(evidence - 3): one
 /// strong scam rule (weight 3) alone is a coin toss; a scam rule with a supporting signal is
 /// flagged. The fraud probability goes to the scam category with the most evidence (a
 /// specific scam before `generic_fraud`). Spam evidence works the same way on what fraud
@@ -128,7 +135,8 @@ pub fn rules_only_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; C
             Reputation::Suspicious => SUSPICIOUS_LINK_EVIDENCE,
             _ => 0.0,
         })
-        .fold(0.0, f64::max);
+        .fold(0.0, f64::max)
+        + identity_evidence(analysis);
     let p_fraud = sigmoid(evidence.fraud + link_evidence - FRAUD_MIDPOINT);
     let p_spam = (1.0 - p_fraud) * sigmoid(evidence.spam - SPAM_MIDPOINT);
     let mut probs = [0.0f64; CLASSES];
@@ -136,6 +144,18 @@ pub fn rules_only_probabilities(rules: &RuleSet, analysis: &Analysis) -> [f64; C
     probs[Category::Spam.index()] = p_spam;
     probs[Category::None.index()] = (1.0 - p_fraud - p_spam).max(0.0);
     probs
+}
+
+/// Evidence from the claimed identity against the links (constants above).
+fn identity_evidence(analysis: &Analysis) -> f64 {
+    let has = |reason: &str| analysis.urls.iter().any(|u| u.reasons.contains(&reason));
+    if has(crate::links::identity::IDENTITY_MISMATCH) {
+        IDENTITY_MISMATCH_EVIDENCE
+    } else if has(crate::links::identity::IDENTITY_MATCH) {
+        -IDENTITY_MATCH_EVIDENCE
+    } else {
+        0.0
+    }
 }
 
 fn sigmoid(x: f64) -> f64 {

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use linfa::traits::Fit;
-use linfa_logistic::MultiLogisticRegression;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
@@ -120,15 +120,50 @@ fn class_of(gold: Gold, rules: &RuleSet, analysis: &Analysis) -> Category {
     }
 }
 
-fn model_err(msg: String) -> Error {
-    Error::new(ErrorKind::Model, msg)
-}
-
 /// Trains a model with `engine`'s rules (its model, if any, is not used).
 pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) -> Result<Trained> {
     let started = Instant::now();
+    let mut corpus = read_corpus(engine, opts, log)?;
+    let own = add_own_examples(engine, opts, &mut corpus);
+    log(format!(
+        "{} examples ({} duplicates dropped, {} own examples x{}), analysed in {:.1}s",
+        corpus.examples.len(),
+        corpus.duplicates,
+        own,
+        opts.example_repeat,
+        started.elapsed().as_secs_f64()
+    ));
+    let columns = select_columns(&corpus.examples, opts, log);
+    let fit_started = Instant::now();
+    let fitted = fit(&corpus.examples, &columns, opts)?;
+    let fit_secs = fit_started.elapsed().as_secs_f64();
+    log(format!("fitted in {fit_secs:.1}s"));
+    let (file, mut summary) = write_model(&fitted, &columns, corpus, opts);
+    summary.push(format!(
+        "training time {:.1}s (fit {fit_secs:.1}s); {} weights kept",
+        started.elapsed().as_secs_f64(),
+        file.weights.len()
+    ));
+    Ok(Trained { file, summary })
+}
+
+/// The examples of every labelled file and the project's own, with what describes them.
+struct Corpus {
+    examples: Vec<Example>,
+    sources: Vec<Source>,
+    /// Names of the named signals seen, for the model file.
+    names: HashMap<u32, String>,
+    duplicates: usize,
+}
+
+/// Load: every labelled file through the engine's analysis and feature stages, labelled,
+/// deduplicated, split, and capped per (source, class).
+fn read_corpus(
+    engine: &Engine,
+    opts: &TrainOptions,
+    log: &mut dyn FnMut(String),
+) -> Result<Corpus> {
     let rules = engine.rules();
-    let mut summary = Vec::new();
     let mut sources: Vec<Source> = Vec::new();
     let mut examples: Vec<Example> = Vec::new();
     let mut names: HashMap<u32, String> = HashMap::new();
@@ -200,8 +235,24 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
             licence: eval::source_licence(path),
         });
     }
+    Ok(Corpus {
+        examples,
+        sources,
+        names,
+        duplicates,
+    })
+}
 
-    // The project's own examples: training only, repeated.
+/// The project's own examples (rules' `hit` examples, `[[case]]`s): training only, repeated.
+/// Returns how many there were.
+fn add_own_examples(engine: &Engine, opts: &TrainOptions, corpus: &mut Corpus) -> usize {
+    let rules = engine.rules();
+    let Corpus {
+        examples,
+        sources,
+        names,
+        ..
+    } = corpus;
     let mut own = 0usize;
     let mut push_own = |text: &str, sender: Option<&str>, class: Option<Category>| {
         let a = engine.analyze(&Message::new(text).with_sender(sender));
@@ -248,15 +299,26 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         rows: own,
         licence: "written by the smishd project (Apache-2.0)".into(),
     });
-    log(format!(
-        "{} examples ({} duplicates dropped, {} own examples x{}), analysed in {:.1}s",
-        examples.len(),
-        duplicates,
-        own,
-        opts.example_repeat,
-        started.elapsed().as_secs_f64()
-    ));
+    own
+}
 
+/// The model's columns: the selected n-gram buckets, then every named signal seen in the
+/// training split.
+struct Columns {
+    /// Indexes of the training (not validation) examples.
+    train_ix: Vec<usize>,
+    /// Selected n-gram buckets.
+    selected: Vec<u32>,
+    /// Feature id of each column.
+    ids: Vec<u32>,
+}
+
+/// Select: chi-square selection of n-gram buckets on the training split, plus the signals.
+fn select_columns(
+    examples: &[Example],
+    opts: &TrainOptions,
+    log: &mut dyn FnMut(String),
+) -> Columns {
     // Feature selection on the training split.
     let train_ix: Vec<usize> = (0..examples.len())
         .filter(|&i| !examples[i].validation)
@@ -283,7 +345,6 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
     drop(df);
     let mut columns: Vec<u32> = selected.clone();
     columns.extend(&signal_cols);
-    let col_of: HashMap<u32, usize> = columns.iter().enumerate().map(|(j, &id)| (id, j)).collect();
     log(format!(
         "selected {} n-gram buckets + {} signals; {} training rows, class counts {}",
         selected.len(),
@@ -296,8 +357,28 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
             .join(", ")
     ));
 
+    Columns {
+        train_ix,
+        selected,
+        ids: columns,
+    }
+}
+
+/// Fit: multinomial logistic regression on the dense matrix of the selected columns.
+fn fit(
+    examples: &[Example],
+    columns: &Columns,
+    opts: &TrainOptions,
+) -> Result<MultiFittedLogisticRegression<F, usize>> {
+    let train_ix = &columns.train_ix;
+    let col_of: HashMap<u32, usize> = columns
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(j, &id)| (id, j))
+        .collect();
     // Dense matrix over the selected columns only.
-    let mut x = Array2::<F>::zeros((train_ix.len(), columns.len()));
+    let mut x = Array2::<F>::zeros((train_ix.len(), columns.ids.len()));
     let mut y = Array1::<usize>::zeros(train_ix.len());
     for (r, &i) in train_ix.iter().enumerate() {
         let e = &examples[i];
@@ -308,17 +389,31 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
             }
         }
     }
-    let fit_started = Instant::now();
     let dataset = linfa::Dataset::new(x, y);
-    let fitted = MultiLogisticRegression::<F>::default()
+    MultiLogisticRegression::<F>::default()
         .alpha(opts.alpha as F)
         .max_iterations(opts.max_iterations)
         .fit(&dataset)
-        .map_err(|e| model_err(format!("training failed: {e}")))?;
-    drop(dataset);
-    let fit_secs = fit_started.elapsed().as_secs_f64();
-    log(format!("fitted in {fit_secs:.1}s"));
+        .map_err(|e| Error::with_source(ErrorKind::Model, "training failed", e))
+}
 
+/// Write: the fitted weights back in the contract's class order, pruned and rounded as the
+/// file holds them, then validated with the sparse model as shipped.
+fn write_model(
+    fitted: &MultiFittedLogisticRegression<F, usize>,
+    columns: &Columns,
+    corpus: Corpus,
+    opts: &TrainOptions,
+) -> (ModelFile, Vec<String>) {
+    let Corpus {
+        examples,
+        sources,
+        names,
+        ..
+    } = corpus;
+    let (train_ix, selected) = (&columns.train_ix, &columns.selected);
+    let columns = &columns.ids;
+    let mut summary = Vec::new();
     // Back to the class order of the contract; a class with no training row gets a bias far
     // below the others so that it is never predicted.
     let params = fitted.params();
@@ -382,12 +477,7 @@ pub fn train(engine: &Engine, opts: &TrainOptions, log: &mut dyn FnMut(String)) 
         let h = features::fnv1a_feed(features::fnv1a_start(), file.write().as_bytes());
         format!("{}-{h:08x}", today())
     });
-    summary.push(format!(
-        "training time {:.1}s (fit {fit_secs:.1}s); {} weights kept",
-        started.elapsed().as_secs_f64(),
-        file.weights.len()
-    ));
-    Ok(Trained { file, summary })
+    (file, summary)
 }
 
 /// Chi-square selection of n-gram buckets, in turn from each class's ranking.

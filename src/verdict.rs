@@ -1,13 +1,17 @@
 //! The verdict: turning class probabilities and forcing signals into `score`, `category` and
 //! `allow | flag | block`. Every threshold lives in [`Thresholds`].
 //!
-//! - `score` is P(fraud): the sum of the probabilities of the fraud categories.
+//! - `score` is P(fraud): the sum of the probabilities of the fraud categories, except after a
+//!   forced block (below).
 //! - `category` is the most probable class; when `score` reaches the flag threshold it is the
 //!   most probable fraud class (so a flagged message always names its scam).
 //! - `block` when `score >= block`; `flag` when `score >= flag`; a spam message (P(spam) at
 //!   least `spam_flag` and the most probable class) is flagged as `spam`; otherwise `allow`.
 //! - A rule with a block action, or a link whose reputation is malicious, forces `block` whatever
-//!   the score; the category is then the forcing rule's, or the most probable fraud class.
+//!   the score; the category is then the forcing rule's, or the most probable fraud class, and
+//!   the score is raised to at least the block threshold. One score, one verdict: a consumer
+//!   that reads only `score` against the thresholds reaches the same answer, and no message is
+//!   blocked with a score under the flag threshold.
 
 use serde::{Serialize, Serializer};
 
@@ -195,9 +199,10 @@ pub fn decide(probs: &[f64; CLASSES], forcing: Forcing, t: &Thresholds) -> (Acti
         .clamp(0.0, 1.0);
     let top = argmax(probs, &Category::ALL);
     let top_fraud = argmax(probs, &Category::FRAUD);
+    // A forced block says "fraud" as strongly as a score at the block threshold does.
     match forcing {
-        Forcing::Rule(c) => return (Action::Block, c, score),
-        Forcing::MaliciousLink => return (Action::Block, top_fraud, score),
+        Forcing::Rule(c) => return (Action::Block, c, score.max(t.block)),
+        Forcing::MaliciousLink => return (Action::Block, top_fraud, score.max(t.block)),
         Forcing::None => {}
     }
     if score >= t.block {
@@ -313,20 +318,28 @@ mod tests {
                 None,
                 0.0,
             ),
-            // Forcing blocks whatever the score; the score stays what it was.
+            // Forcing blocks whatever the score, and the score rises to the block threshold.
             (
                 probs(&[(None, 1.0)]),
                 Forcing::Rule(MiracleDrug),
                 Action::Block,
                 MiracleDrug,
-                0.0,
+                0.9,
             ),
             (
                 probs(&[(None, 0.9), (GenericFraud, 0.1)]),
                 Forcing::MaliciousLink,
                 Action::Block,
                 GenericFraud,
-                0.1,
+                0.9,
+            ),
+            // A forced block keeps a score already above the threshold.
+            (
+                probs(&[(None, 0.03), (GenericFraud, 0.97)]),
+                Forcing::MaliciousLink,
+                Action::Block,
+                GenericFraud,
+                0.97,
             ),
         ];
         for (p, forcing, action, category, score) in cases {

@@ -186,3 +186,54 @@ proptest! {
         prop_assert_eq!(again.as_str(), n.as_str());
     }
 }
+
+/// Messages that force a block (a listed malicious link) with little other evidence: the
+/// verdict and the score must still agree.
+const FORCED: &[&str] = &[
+    "你好 jkm-help.top",
+    "看看这个 http://jkm-help.top/a",
+    "health-code-check.xyz",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// One score, one verdict: a block carries a score at or above the block threshold, and
+    /// detected fraud a score at or above the flag threshold, whatever forced it.
+    #[test]
+    fn verdict_and_score_agree(
+        text in prop_oneof![any_text(), prop::sample::select(FORCED).prop_map(String::from)]
+    ) {
+        for e in [engine(), rules_only()] {
+            let v = e.score(&Message::new(&text));
+            let t = e.thresholds();
+            if v.verdict == smishd::Action::Block {
+                prop_assert!(v.score >= t.block, "block with score {}: {text:?}", v.score);
+            }
+            if v.is_fraud() {
+                prop_assert!(v.score >= t.flag, "fraud with score {}: {text:?}", v.score);
+            }
+        }
+    }
+}
+
+fn rules_only() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| {
+        Engine::builder()
+            .without_model()
+            .build()
+            .expect("rules-only engine")
+    })
+}
+
+#[test]
+fn a_forced_block_reaches_the_block_threshold() {
+    for e in [engine(), rules_only()] {
+        for text in FORCED {
+            let v = e.score(&Message::new(text));
+            assert_eq!(v.verdict, smishd::Action::Block, "{text:?}");
+            assert!(v.score >= e.thresholds().block, "{text:?}: {}", v.score);
+        }
+    }
+}

@@ -138,6 +138,64 @@ fn bad_records_reconcile_keep_order_and_name_their_lines() {
     assert!(!rejects_text.contains("not json at all") && !rejects_text.contains("bytes"));
 }
 
+#[test]
+fn accept_rejects_keeps_them_and_exits_0_on_a_pipe() {
+    // A per-partition worker: standard input to standard output, rejects to a file, and a bad
+    // record is not a failed task; without --rejects the flag is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let input = b"{\"id\":\"a\",\"text\":\"\xe4\xbd\xa0\xe5\xa5\xbd\"}\nnot json\n\n{\"id\":\"d\",\"text\":\"ok\"}\n";
+    let args = [
+        "rescore",
+        "--input",
+        "-",
+        "--output",
+        "-",
+        "--rejects",
+        s(&rejects),
+        "--accept-rejects",
+    ];
+    let o = run_with_stdin(&args, input);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(counts(&stderr(&o)), (4, 2, 2));
+    let ids: Vec<Value> = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+        .collect();
+    assert_eq!(ids, ["a", "d"]);
+    let rej: Vec<(u64, String)> = json_lines(&rejects)
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rej,
+        [(2, "not JSON".to_owned()), (3, "empty line".to_owned())]
+    );
+
+    // The contract's status without the flag, and the flag alone is a usage error.
+    let o = run_with_stdin(&args[..7], input);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_with_stdin(
+        &[
+            "rescore",
+            "--input",
+            "-",
+            "--output",
+            "-",
+            "--accept-rejects",
+        ],
+        input,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--rejects"), "{}", stderr(&o));
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     use flate2::{write::GzEncoder, Compression};
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());

@@ -9,6 +9,7 @@ mod consistency;
 mod edges;
 mod fixtures;
 mod gateway;
+mod identity;
 mod links;
 mod model;
 mod properties;

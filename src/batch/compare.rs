@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::pipeline::IdRef;
+use super::record::IdRef;
 use crate::category::Category;
 use crate::verdict::{Action, Verdict};
 

@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use super::fingerprint::{hash_str, Fingerprint};
 use super::group::{Grouper, Observation, Options as GroupOptions};
 use super::mask::mask_into;
-use crate::batch::read::{Chunk, Item, Reason, RecordReader};
+use crate::batch::record::{Chunk, Item, Reason, RecordReader};
 use crate::defaults::{MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
 use crate::engine::{check_text, Engine, Message, TextProblem};
 use crate::normalize::normalize_into;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::batch::{read, Format};
 use crate::campaign::{group, report, scan};
 

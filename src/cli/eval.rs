@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::category::Category;
-use crate::engine::{Analysis, Message};
+use crate::engine::{Analysis, Engine, Message};
 use crate::eval::{
     is_validation_key, pr_svg, predicted_category, read_labelled, report, split_hash, LabelledFile,
     Report, Scored,
@@ -45,14 +45,40 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let engine = args.engine.engine()?;
-    let t = *engine.thresholds();
+    let Some(files) = read_files(&args.data) else {
+        return Ok(Exit::Error);
+    };
+    let (scored, considered) = score_files(&engine, &files, args.holdout, args.unique);
+    let figures = Figures::of(&files, &scored, &considered);
+    if let Some(plot) = &args.plot {
+        let title = format!(
+            "fraud detection, model {}{}",
+            engine.model_version(),
+            if args.holdout { ", holdout" } else { "" }
+        );
+        std::fs::write(plot, pr_svg(&figures.total, &title))
+            .with_context(|| format!("writing {}", plot.display()))?;
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        write_json(&mut out, &args, &engine, &files, &figures)?;
+    } else {
+        write_text(&mut out, &args, &engine, &files, &figures)?;
+    }
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Read: every labelled file, its bad lines and unknown labels reported on standard error.
+/// `None` when a file cannot be read at all.
+fn read_files(paths: &[PathBuf]) -> Option<Vec<LabelledFile>> {
     let mut files: Vec<LabelledFile> = Vec::new();
-    for path in &args.data {
+    for path in paths {
         match read_labelled(path) {
             Ok(f) => files.push(f),
             Err(e) => {
                 eprintln!("smishd: error: {}: {e}", path.display());
-                return Ok(Exit::Error);
+                return None;
             }
         }
     }
@@ -70,9 +96,23 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             );
         }
     }
+    Some(files)
+}
 
-    // (row, text index) pairs; the text is kept only by reference into `files`.
-    let mut scored: Vec<(Scored, usize)> = Vec::new();
+/// A scored row and the index of its text in its file (the text is kept only by reference
+/// into the files).
+type ScoredRow = (Scored, usize);
+
+/// Score: every row through the engine's one verdict call, with a scratch analysis per pool
+/// thread. Returns the rows kept (`holdout`: the validation split only; `unique`: each
+/// normalised text once per file) and how many rows each file had.
+fn score_files(
+    engine: &Engine,
+    files: &[LabelledFile],
+    holdout: bool,
+    unique: bool,
+) -> (Vec<ScoredRow>, Vec<usize>) {
+    let mut scored: Vec<ScoredRow> = Vec::new();
     let mut considered = vec![0usize; files.len()];
     for (fi, f) in files.iter().enumerate() {
         let rows: Vec<Option<(Scored, usize, u64)>> = f
@@ -83,7 +123,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
                 let msg = Message::new(&row.text);
                 engine.analyze_into(&msg, scratch);
                 let key = split_hash(scratch.normalized.as_str());
-                if args.holdout && !is_validation_key(key) {
+                if holdout && !is_validation_key(key) {
                     return None;
                 }
                 let judged = engine.judge_analysis(&msg, scratch);
@@ -109,87 +149,116 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         scored.extend(
             rows.into_iter()
                 .flatten()
-                .filter(|(_, _, key)| !args.unique || seen.insert(*key))
+                .filter(|(_, _, key)| !unique || seen.insert(*key))
                 .map(|(s, ri, _)| (s, ri)),
         );
     }
-    let all: Vec<Scored> = scored.iter().map(|(s, _)| s.clone()).collect();
-    let rep = report(&all);
-    let per_file: Vec<(String, Report, usize)> = files
-        .iter()
-        .enumerate()
-        .map(|(fi, f)| {
-            let rows: Vec<Scored> = all.iter().filter(|s| s.file == fi).cloned().collect();
-            (f.path.display().to_string(), report(&rows), considered[fi])
-        })
-        .collect();
+    (scored, considered)
+}
 
-    if let Some(plot) = &args.plot {
-        let title = format!(
-            "fraud detection, model {}{}",
-            engine.model_version(),
-            if args.holdout { ", holdout" } else { "" }
-        );
-        std::fs::write(plot, pr_svg(&rep, &title))
-            .with_context(|| format!("writing {}", plot.display()))?;
+/// Report: the figures over every row and per file, and the worst mistakes.
+struct Figures<'a> {
+    total: Report,
+    /// (path, figures, rows read) per file.
+    per_file: Vec<(String, Report, usize)>,
+    /// Legit or spam called fraud, highest score first.
+    false_positives: Vec<&'a ScoredRow>,
+    /// Fraud missed, lowest score first.
+    false_negatives: Vec<&'a ScoredRow>,
+}
+
+impl<'a> Figures<'a> {
+    fn of(files: &[LabelledFile], scored: &'a [ScoredRow], considered: &[usize]) -> Self {
+        let all: Vec<Scored> = scored.iter().map(|(s, _)| s.clone()).collect();
+        let per_file = files
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                let rows: Vec<Scored> = all.iter().filter(|s| s.file == fi).cloned().collect();
+                (f.path.display().to_string(), report(&rows), considered[fi])
+            })
+            .collect();
+        let mut false_positives: Vec<&ScoredRow> = scored
+            .iter()
+            .filter(|(s, _)| !s.gold.is_fraud() && s.detected)
+            .collect();
+        false_positives.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        let mut false_negatives: Vec<&ScoredRow> = scored
+            .iter()
+            .filter(|(s, _)| s.gold.is_fraud() && !s.detected)
+            .collect();
+        false_negatives.sort_by(|a, b| a.0.score.total_cmp(&b.0.score));
+        Figures {
+            total: report(&all),
+            per_file,
+            false_positives,
+            false_negatives,
+        }
     }
+}
 
-    // Worst mistakes: legit or spam called fraud with the highest scores; fraud missed with
-    // the lowest.
-    let mut fps: Vec<&(Scored, usize)> = scored
-        .iter()
-        .filter(|(s, _)| !s.gold.is_fraud() && s.detected)
-        .collect();
-    fps.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
-    let mut fns: Vec<&(Scored, usize)> = scored
-        .iter()
-        .filter(|(s, _)| s.gold.is_fraud() && !s.detected)
-        .collect();
-    fns.sort_by(|a, b| a.0.score.total_cmp(&b.0.score));
-    let text_of = |s: &Scored, ri: usize| files[s.file].rows[ri].text.as_str();
+fn text_of<'f>(files: &'f [LabelledFile], s: &Scored, ri: usize) -> &'f str {
+    files[s.file].rows[ri].text.as_str()
+}
 
-    let mut out = io::stdout().lock();
-    if args.json {
-        let show = |v: &[&(Scored, usize)]| -> Vec<serde_json::Value> {
-            v.iter()
-                .take(args.show)
-                .map(|(s, ri)| {
-                    serde_json::json!({
-                        "file": files[s.file].path.display().to_string(),
-                        "line": s.line,
-                        "gold": s.gold.name(),
-                        "predicted": s.predicted.as_str(),
-                        "verdict": s.action.as_str(),
-                        "score": s.score,
-                        "text": text_of(s, *ri),
-                    })
+fn write_json(
+    out: &mut impl Write,
+    args: &EvalArgs,
+    engine: &Engine,
+    files: &[LabelledFile],
+    figures: &Figures<'_>,
+) -> io::Result<()> {
+    let t = *engine.thresholds();
+    let (rep, per_file) = (&figures.total, &figures.per_file);
+    let (fps, fns) = (&figures.false_positives, &figures.false_negatives);
+    let show = |v: &[&(Scored, usize)]| -> Vec<serde_json::Value> {
+        v.iter()
+            .take(args.show)
+            .map(|(s, ri)| {
+                serde_json::json!({
+                    "file": files[s.file].path.display().to_string(),
+                    "line": s.line,
+                    "gold": s.gold.name(),
+                    "predicted": s.predicted.as_str(),
+                    "verdict": s.action.as_str(),
+                    "score": s.score,
+                    "text": text_of(files, s, *ri),
                 })
-                .collect()
-        };
-        let value = serde_json::json!({
-            "model": engine.model_version(),
-            "ruleset": engine.ruleset_version(),
-            "holdout": args.holdout,
-            "unique": args.unique,
-            "thresholds": {"flag": t.flag, "block": t.block, "spam_flag": t.spam_flag},
-            "files": per_file.iter().zip(&files).map(|((name, r, n), f)| serde_json::json!({
-                "path": name,
-                "rows_read": n,
-                "rows_evaluated": r.rows,
-                "bad_lines": f.bad.len(),
-                "skipped_labels": f.unknown,
-                "figures": r,
-            })).collect::<Vec<_>>(),
-            "total": rep,
-            "worst_false_positives": show(&fps),
-            "worst_false_negatives": show(&fns),
-        });
-        serde_json::to_writer_pretty(&mut out, &value)?;
-        writeln!(out)?;
-        out.flush()?;
-        return Ok(Exit::Ok);
-    }
+            })
+            .collect()
+    };
+    let value = serde_json::json!({
+        "model": engine.model_version(),
+        "ruleset": engine.ruleset_version(),
+        "holdout": args.holdout,
+        "unique": args.unique,
+        "thresholds": {"flag": t.flag, "block": t.block, "spam_flag": t.spam_flag},
+        "files": per_file.iter().zip(files).map(|((name, r, n), f)| serde_json::json!({
+            "path": name,
+            "rows_read": n,
+            "rows_evaluated": r.rows,
+            "bad_lines": f.bad.len(),
+            "skipped_labels": f.unknown,
+            "figures": r,
+        })).collect::<Vec<_>>(),
+        "total": rep,
+        "worst_false_positives": show(fps),
+        "worst_false_negatives": show(fns),
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}
 
+fn write_text(
+    out: &mut impl Write,
+    args: &EvalArgs,
+    engine: &Engine,
+    files: &[LabelledFile],
+    figures: &Figures<'_>,
+) -> io::Result<()> {
+    let t = *engine.thresholds();
+    let (rep, per_file) = (&figures.total, &figures.per_file);
+    let (fps, fns) = (&figures.false_positives, &figures.false_negatives);
     writeln!(
         out,
         "model {}, rules {}, thresholds flag {} block {} spam {}{}{}",
@@ -209,7 +278,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             ""
         }
     )?;
-    for ((name, r, n), f) in per_file.iter().zip(&files) {
+    for ((name, r, n), f) in per_file.iter().zip(files) {
         writeln!(
             out,
             "{name}: {} rows evaluated of {n} labelled ({} bad lines, {} unknown labels skipped)",
@@ -318,13 +387,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
                     s.action.as_str(),
                     s.predicted.as_str(),
                     s.score,
-                    one_line(text_of(s, *ri))
+                    one_line(text_of(files, s, *ri))
                 )?;
             }
         }
     }
-    out.flush()?;
-    Ok(Exit::Ok)
+    Ok(())
 }
 
 fn pct(a: usize, b: usize) -> String {

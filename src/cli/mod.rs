@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each thin over the library.
 
+mod args;
 pub mod campaigns;
 pub mod eval;
 pub mod output;
@@ -9,29 +10,9 @@ pub mod score;
 pub mod serve;
 pub mod train;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::engine::Engine;
-
-/// Exit statuses of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Success.
-    Ok = 0,
-    /// The command ran but found failures (a failing example, rejected records).
-    Failures = 1,
-    /// The command could not do its job (bad flags, unreadable or invalid files).
-    Error = 2,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(e as u8)
-    }
-}
+pub use args::{EngineArgs, Exit};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,24 +43,6 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Train the linear model.
     Train(train::TrainArgs),
-}
-
-/// Where the engine comes from: every command that scores takes these.
-#[derive(Clone, Debug, Default, Args)]
-pub struct EngineArgs {
-    /// Rule directory (rule files, VERSION, domains/, public_suffix_list.dat) instead of the
-    /// compiled-in rule set.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
-    /// Model file instead of the compiled-in model; `none` scores from rules alone.
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
-}
-
-impl EngineArgs {
-    pub fn engine(&self) -> crate::Result<Engine> {
-        Engine::from_paths(self.rules.as_deref(), self.model.as_deref())
-    }
 }
 
 /// Runs a parsed command line.

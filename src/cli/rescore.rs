@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::batch::write::Sink;
 use crate::batch::{self, read, Engines, Format, Options, Progress};
 use crate::engine::Engine;
@@ -30,7 +30,8 @@ With --compare-rules/--compare-model the output holds one line per record whose 
 category changes between the running engine and the candidate, and the summary counts them by \
 change.
 
-Exit status: 0 every record scored; 1 some records rejected; 2 the run could not be done.")]
+Exit status: 0 every record scored; 1 some records rejected (0 with --accept-rejects); 2 the run \
+could not be done.")]
 pub struct RescoreArgs {
     /// Input file, or `-` for standard input.
     #[arg(long, value_name = "PATH")]
@@ -46,6 +47,11 @@ pub struct RescoreArgs {
     /// it the first few are listed on standard error.
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
+    /// Exit 0 when records were rejected (they are still kept in --rejects and counted): for a
+    /// worker whose caller reconciles the counts, such as one Spark partition. Exit 1 and 2
+    /// keep their meaning otherwise.
+    #[arg(long, requires = "rejects")]
+    pub accept_rejects: bool,
     /// Candidate rule directory: report records whose verdict or category it changes.
     #[arg(long, value_name = "DIR")]
     pub compare_rules: Option<PathBuf>,
@@ -178,7 +184,7 @@ pub fn run(args: RescoreArgs) -> anyhow::Result<Exit> {
         );
         changes.write_table(&mut io::stderr().lock())?;
     }
-    Ok(if summary.rejected > 0 {
+    Ok(if summary.rejected > 0 && !args.accept_rejects {
         Exit::Failures
     } else {
         Exit::Ok

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::Exit;
+use super::args::Exit;
 use crate::category::Category;
 use crate::defaults;
 use crate::engine::{Engine, Message};
@@ -54,7 +54,7 @@ fn lint(args: DirArgs) -> anyhow::Result<Exit> {
     let set = match load(&args) {
         Ok(set) => set,
         Err(e) if e.kind() == crate::ErrorKind::Rules => {
-            writeln!(out, "{e}")?;
+            writeln!(out, "{}", e.report())?;
             return Ok(Exit::Failures);
         }
         Err(e) => return Err(e.into()),

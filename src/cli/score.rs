@@ -5,8 +5,8 @@ use std::io::{self, Read, Write};
 use anyhow::{bail, Context};
 use clap::Args;
 
+use super::args::{EngineArgs, Exit};
 use super::output::{colour, Style};
-use super::{EngineArgs, Exit};
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::{self, Message, TextProblem};
 use crate::verdict::{Action, Hit, Judgement, Verdict};

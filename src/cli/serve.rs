@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::server::{self, Config, LogFormat, ServeFlags};
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 
-use super::{EngineArgs, Exit};
+use super::args::{EngineArgs, Exit};
 use crate::engine::Engine;
 use crate::train::{train, TrainOptions};
 

@@ -21,12 +21,14 @@ use super::lookalike::Brands;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The list files a domains directory may hold, by stem.
-pub const LIST_NAMES: [&str; 5] = [
+pub const LIST_NAMES: [&str; 6] = [
     "malicious",
     "trusted",
     "brands",
     "shorteners",
     "suspicious_tlds",
+    // Read by identity.rs, not held here.
+    "identities",
 ];
 
 /// A set of domain names as sorted 64-bit hashes (see the module docs), with a bucket index

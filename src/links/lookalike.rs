@@ -92,7 +92,9 @@ impl Brands {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(&long_patterns)
-                    .map_err(|e| Error::new(ErrorKind::Data, format!("{name}: keywords: {e}")))?,
+                    .map_err(|e| {
+                        Error::with_source(ErrorKind::Data, format!("{name}: keywords"), e)
+                    })?,
             )
         };
         Ok(Brands {

@@ -8,7 +8,9 @@
 //! - `lists.rs`: the domain lists and how they are held and looked up;
 //! - `lookalike.rs`: confusable skeletons, edit distance and brand keywords;
 //! - `reputation.rs`: the judgement of one link, its reasons and the reputation class (the
-//!   rule that decides the class is documented there, in one place).
+//!   rule that decides the class is documented there, in one place);
+//! - `identity.rs`: the organisation a message claims against the domain its link goes to
+//!   (`IDENTITY_MISMATCH`, `IDENTITY_MATCH`).
 //!
 //! Every step reads the message without its invisible characters (chars.rs decides which
 //! they are, for the normaliser too): `jkm-he\u{200E}lp.top` is the link `jkm-help.top`,
@@ -28,6 +30,7 @@ use crate::normalize::Normalized;
 
 pub mod fold;
 pub mod host;
+pub mod identity;
 pub mod lists;
 pub mod lookalike;
 pub mod reputation;
@@ -35,6 +38,7 @@ pub mod scan;
 
 pub use fold::may_contain_link;
 pub use host::SuffixList;
+pub use identity::Identities;
 pub use lists::{DomainSet, Lists};
 pub use reputation::Reputation;
 
@@ -60,6 +64,7 @@ pub struct UrlFinding {
 pub struct LinkAnalyzer {
     psl: SuffixList,
     lists: Lists,
+    identities: Identities,
 }
 
 impl LinkAnalyzer {
@@ -67,7 +72,12 @@ impl LinkAnalyzer {
     pub fn new() -> Result<LinkAnalyzer> {
         let psl = SuffixList::compiled_in()?;
         let lists = Lists::compiled_in(&psl)?;
-        Ok(LinkAnalyzer { psl, lists })
+        let identities = Identities::compiled_in()?;
+        Ok(LinkAnalyzer {
+            psl,
+            lists,
+            identities,
+        })
     }
 
     /// Lists from DIR/domains and the suffix list from DIR/public_suffix_list.dat, each falling
@@ -81,12 +91,28 @@ impl LinkAnalyzer {
             SuffixList::compiled_in()?
         };
         let lists = Lists::from_dir(&dir.join("domains"), &psl)?;
-        Ok(LinkAnalyzer { psl, lists })
+        let identities = Identities::from_dir(&dir.join("domains"))?;
+        Ok(LinkAnalyzer {
+            psl,
+            lists,
+            identities,
+        })
     }
 
-    /// From parts already loaded (benchmarks, tests, an operator's own feeds).
+    /// From parts already loaded (benchmarks, tests, an operator's own feeds); no claimed
+    /// identities unless [`LinkAnalyzer::with_identities`] adds them.
     pub fn from_parts(psl: SuffixList, lists: Lists) -> LinkAnalyzer {
-        LinkAnalyzer { psl, lists }
+        LinkAnalyzer {
+            psl,
+            lists,
+            identities: Identities::default(),
+        }
+    }
+
+    /// The organisations messages may claim (identity.rs).
+    pub fn with_identities(mut self, identities: Identities) -> LinkAnalyzer {
+        self.identities = identities;
+        self
     }
 
     pub fn suffix_list(&self) -> &SuffixList {
@@ -101,13 +127,22 @@ impl LinkAnalyzer {
     /// in `original` (the normaliser lower-cases and rewrites words, which paths and spans
     /// cannot afford); `normalized` tells whether the original holds invisible characters,
     /// so the common message is not scanned for them twice.
+    /// Links of a message that claims an organisation are also judged against it
+    /// (identity.rs).
     pub fn analyze(&self, original: &str, normalized: &Normalized) -> Vec<UrlFinding> {
-        self.find_in(original, normalized.had_invisible())
+        let mut urls = self.find_in(original, normalized.had_invisible());
+        self.identities.judge(normalized.as_str(), &mut urls);
+        urls
     }
 
     /// [`LinkAnalyzer::analyze`] without a normalised text.
     pub fn find(&self, original: &str) -> Vec<UrlFinding> {
-        self.find_in(original, has_invisible(original))
+        let mut urls = self.find_in(original, has_invisible(original));
+        if !urls.is_empty() {
+            let normalized = crate::normalize::normalize(original);
+            self.identities.judge(normalized.as_str(), &mut urls);
+        }
+        urls
     }
 
     fn find_in(&self, original: &str, invisible: bool) -> Vec<UrlFinding> {

@@ -10,6 +10,12 @@
 //! 3. `suspicious`: any risk reason ([`RISK_REASONS`]), including how the link was hidden
 //!    (`DEFANGED`, `IDEOGRAPHIC_DOT`, `FULLWIDTH`, `SPACED_DOT`).
 //! 4. `unknown`: everything else.
+//!
+//! One reason depends on the whole message, not the link alone: `IDENTITY_MISMATCH` (the
+//! message claims an organisation and the link is not its own, see identity.rs). It is added
+//! after [`classify`], through [`with_identity_mismatch`]: the link becomes at least
+//! `suspicious`, and `malicious` when another risk reason other than `SHORTENER` comes with it
+//! (an official tag with a `.top` link, a random label or a hidden dot).
 
 use std::borrow::Cow;
 
@@ -68,6 +74,7 @@ pub const RISK_REASONS: &[&str] = &[
     "IDEOGRAPHIC_DOT",
     "DEFANGED",
     "SPACED_DOT",
+    "IDENTITY_MISMATCH",
 ];
 
 /// Subdomain labels (besides a leading `www`) from which a host counts as deep.
@@ -321,9 +328,43 @@ pub fn classify(
     }
 }
 
+/// The reputation of a link once `IDENTITY_MISMATCH` is among its `reasons` (module docs).
+pub fn with_identity_mismatch(current: Reputation, reasons: &[&'static str]) -> Reputation {
+    let other_risks = reasons
+        .iter()
+        .filter(|r| RISK_REASONS.contains(r) && !matches!(**r, "IDENTITY_MISMATCH" | "SHORTENER"))
+        .count();
+    if current == Reputation::Malicious || other_risks > 0 {
+        Reputation::Malicious
+    } else {
+        Reputation::Suspicious
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_mismatch_raises_the_class() {
+        let m = "IDENTITY_MISMATCH";
+        assert_eq!(
+            with_identity_mismatch(Reputation::Unknown, &[m]),
+            Reputation::Suspicious
+        );
+        assert_eq!(
+            with_identity_mismatch(Reputation::Unknown, &["SCHEMELESS", m]),
+            Reputation::Suspicious
+        );
+        assert_eq!(
+            with_identity_mismatch(Reputation::Suspicious, &["SUSPICIOUS_TLD", m]),
+            Reputation::Malicious
+        );
+        assert_eq!(
+            with_identity_mismatch(Reputation::Suspicious, &["SHORTENER", m]),
+            Reputation::Suspicious
+        );
+    }
 
     #[test]
     fn random_labels() {

@@ -5,12 +5,17 @@
 //! place; the error is logged and counted in `smishd_reload_failures_total`. Reloads run one at
 //! a time, from this one task.
 //!
-//! File changes are found by polling a fingerprint (name, size, mtime of every file in the rule
-//! directory, its `domains/` folder and the model file) rather than with a file-watch crate:
-//! one poll is a few dozen `stat` calls, and polling behaves the same on every file system,
+//! File changes are found by polling a fingerprint (name, size, mtime and inode of every file
+//! in the rule directory, its `domains/` folder and the model file) rather than with a file-watch
+//! crate: one poll is a few dozen `stat` calls, and polling behaves the same on every file system,
 //! including bind mounts and config-map volumes where inotify events go missing. A change is
 //! acted on once the fingerprint has held still for one poll, so an editor or deploy tool that
 //! writes a file in several steps triggers one reload of the finished file.
+//!
+//! A Kubernetes ConfigMap volume is updated by a symlink swap: each file is a link through
+//! `..data` to a timestamped directory, and the kubelet writes a new directory and then renames
+//! a new `..data` over the old one. The fingerprint follows the links, so it sees the new files;
+//! the inode tells them apart even when size and mtime happen to match the old ones.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +33,10 @@ pub struct Triggers {
 
 /// The state of the files an engine is built from. Equal fingerprints: nothing changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Fingerprint(Vec<(String, u64, Option<SystemTime>)>);
+pub struct Fingerprint(Vec<Entry>);
+
+/// One file: its path as named, and the size, mtime and inode of what it resolves to.
+type Entry = (String, u64, Option<SystemTime>, u64);
 
 /// Takes the fingerprint of `source`'s files. Compiled-in parts have none.
 pub fn fingerprint(source: &EngineSource) -> Fingerprint {
@@ -44,9 +52,9 @@ pub fn fingerprint(source: &EngineSource) -> Fingerprint {
     Fingerprint(entries)
 }
 
-fn add_dir(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>) {
+fn add_dir(dir: &Path, out: &mut Vec<Entry>) {
     let Ok(read) = std::fs::read_dir(dir) else {
-        out.push((dir.display().to_string(), u64::MAX, None));
+        out.push((dir.display().to_string(), u64::MAX, None, 0));
         return;
     };
     for entry in read.flatten() {
@@ -57,11 +65,13 @@ fn add_dir(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>) {
     }
 }
 
-fn add_file(path: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>) {
+fn add_file(path: &Path, out: &mut Vec<Entry>) {
+    use std::os::unix::fs::MetadataExt;
     let name = path.display().to_string();
+    // `metadata` follows symbolic links: a ConfigMap's files are links into its `..data`.
     match std::fs::metadata(path) {
-        Ok(m) => out.push((name, m.len(), m.modified().ok())),
-        Err(_) => out.push((name, u64::MAX, None)),
+        Ok(m) => out.push((name, m.len(), m.modified().ok(), m.ino())),
+        Err(_) => out.push((name, u64::MAX, None, 0)),
     }
 }
 
@@ -165,7 +175,7 @@ pub async fn reload(shared: &Shared, source: &EngineSource, reason: &str) -> boo
             shared.metrics.reload_failed();
             tracing::error!(
                 reason,
-                error = %one_line(&e.to_string()),
+                error = %one_line(&e.report().to_string()),
                 "reload failed; the previous engine keeps serving"
             );
             false
@@ -198,5 +208,73 @@ mod tests {
         std::fs::create_dir(dir.path().join("domains")).unwrap();
         std::fs::write(dir.path().join("domains").join("bad.txt"), "z").unwrap();
         assert_ne!(second, fingerprint(&source));
+    }
+
+    /// Lays out `dir` as the kubelet does a ConfigMap volume: `files` in a timestamped
+    /// directory, `..data` linking to it, and one link per file through `..data`. A second call
+    /// is an update: new directory, then `..data` swapped by a rename, old directory removed.
+    fn configmap_update(dir: &Path, stamp: &str, files: &[(&str, &str)], mtime: SystemTime) {
+        use std::os::unix::fs::symlink;
+        let version = dir.join(stamp);
+        std::fs::create_dir_all(version.join("domains")).unwrap();
+        for (name, content) in files {
+            let f = version.join(name);
+            std::fs::write(&f, content).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&f)
+                .unwrap()
+                .set_modified(mtime)
+                .unwrap();
+        }
+        let old = std::fs::read_link(dir.join("..data")).ok();
+        symlink(stamp, dir.join("..data_tmp")).unwrap();
+        std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+        for (name, _) in files {
+            let top = name.split('/').next().unwrap();
+            if std::fs::symlink_metadata(dir.join(top)).is_err() {
+                symlink(format!("..data/{top}"), dir.join(top)).unwrap();
+            }
+        }
+        if let Some(old) = old {
+            std::fs::remove_dir_all(dir.join(old)).unwrap();
+        }
+    }
+
+    #[test]
+    fn fingerprint_sees_a_configmap_symlink_swap_even_with_equal_size_and_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let v1 = [
+            ("VERSION", "1"),
+            ("a.toml", "x = 1"),
+            ("domains/malicious.txt", "a.example"),
+        ];
+        configmap_update(dir.path(), "..2026_01_01_00_00_00.1", &v1, mtime);
+        let source = EngineSource {
+            rules: Some(dir.path().to_path_buf()),
+            model: None,
+        };
+        let first = fingerprint(&source);
+        // The files are seen through their links, the kubelet's own entries are not files.
+        let names: Vec<&str> = first.0.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().all(|n| !n.contains("..")), "{names:?}");
+        assert_eq!(first, fingerprint(&source));
+
+        // Same sizes, same mtimes, different content: only the swap tells.
+        let v2 = [
+            ("VERSION", "2"),
+            ("a.toml", "x = 2"),
+            ("domains/malicious.txt", "b.example"),
+        ];
+        configmap_update(dir.path(), "..2026_01_01_00_01_00.2", &v2, mtime);
+        let second = fingerprint(&source);
+        assert_ne!(first, second);
+        assert_eq!(second, fingerprint(&source));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("domains/malicious.txt")).unwrap(),
+            "b.example"
+        );
     }
 }
