@@ -171,3 +171,40 @@ fn train_checks_out_before_fitting() {
     }
     assert_eq!(names(dir.path()), ["train.tsv"]);
 }
+
+/// eval exited 0 on bad input lines, where rescore exits 1 on rejected records.
+#[test]
+fn eval_exits_one_on_bad_lines_like_rescore() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.tsv");
+    std::fs::write(
+        &good,
+        "label\ttext\nham\t今晚一起吃饭吗\nfraud\t您的快递检测呈阳性已销毁，请联系客服理赔\nodd\t未知标签\n",
+    )
+    .unwrap();
+    let o = run(&["eval", "--data", s(&good)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // An unknown label is reported and skipped, not a failure.
+    assert!(stderr(&o).contains("unknown label"), "{}", stderr(&o));
+
+    let bad = dir.path().join("bad.tsv");
+    let mut content = b"label\ttext\nham\t\xe4\xbb\x8a\xff\nno tab here\nham\t".to_vec();
+    content.extend_from_slice(
+        "今晚一起吃饭吗\nfraud\t您的快递检测呈阳性已销毁，请联系客服理赔\n".as_bytes(),
+    );
+    content.extend_from_slice(b"ham\t\n");
+    std::fs::write(&bad, content).unwrap();
+    let o = run(&["eval", "--data", s(&bad)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    for (line, reason) in [(2, "invalid UTF-8"), (3, "no tab"), (6, "empty text")] {
+        assert!(
+            err.contains(&format!("line {line}: {reason}")),
+            "line {line}:\n{err}"
+        );
+    }
+    // The figures still cover the good lines.
+    assert!(stdout(&o).contains("2 rows evaluated"), "{}", stdout(&o));
+    let o = run(&["eval", "--json", "--data", s(&bad)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
