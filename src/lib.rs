@@ -40,6 +40,7 @@
 //! - `sender.rs`: the kind of sender id;
 //! - `analysis.rs`: the types that travel between stages (the message, its analysis, the
 //!   summed rule evidence) and the rules-only scorer;
+//! - `fnv.rs`: FNV-1a, the one hand-written hash (feature ids, the split, domain lists);
 //! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
 //! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
 //!   it is handed feature ids by the engine and knows nothing else;
@@ -72,6 +73,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod fnv;
 pub mod links;
 pub mod model;
 pub mod normalize;
