@@ -22,9 +22,19 @@ pub fn feed32(mut h: u32, bytes: &[u8]) -> u32 {
 
 /// 64-bit FNV-1a of `bytes`, continuing from `h` (start from [`OFFSET64`]).
 #[inline]
-pub fn feed64(mut h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
-    for b in bytes {
+pub fn feed64(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
         h ^= u64::from(b);
+        h = h.wrapping_mul(PRIME64);
+    }
+    h
+}
+
+/// [`feed64`] of the ASCII-lower-cased bytes (domain names), without a lower-cased copy.
+#[inline]
+pub fn feed64_ascii_lower(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b.to_ascii_lowercase());
         h = h.wrapping_mul(PRIME64);
     }
     h
@@ -50,9 +60,13 @@ mod tests {
         assert_eq!(feed32(OFFSET32, b""), 0x811c9dc5);
         assert_eq!(feed32(OFFSET32, b"a"), 0xe40c292c);
         assert_eq!(feed32(OFFSET32, b"foobar"), 0xbf9cf968);
-        assert_eq!(feed64(OFFSET64, *b""), 0xcbf29ce484222325);
-        assert_eq!(feed64(OFFSET64, *b"a"), 0xaf63dc4c8601ec8c);
-        assert_eq!(feed64(OFFSET64, *b"foobar"), 0x85944171f73967e8);
+        assert_eq!(feed64(OFFSET64, b""), 0xcbf29ce484222325);
+        assert_eq!(feed64(OFFSET64, b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(feed64(OFFSET64, b"foobar"), 0x85944171f73967e8);
+        assert_eq!(
+            feed64_ascii_lower(OFFSET64, b"FooBar"),
+            feed64(OFFSET64, b"foobar")
+        );
     }
 
     #[test]
@@ -62,8 +76,8 @@ mod tests {
             feed32(OFFSET32, b"foobar")
         );
         assert_eq!(
-            feed64(feed64(OFFSET64, *b"foo"), *b"bar"),
-            feed64(OFFSET64, *b"foobar")
+            feed64(feed64(OFFSET64, b"foo"), b"bar"),
+            feed64(OFFSET64, b"foobar")
         );
     }
 }

@@ -14,7 +14,7 @@ pub const VALIDATION_PERCENT: u64 = 20;
 
 /// 64-bit FNV-1a of the normalised text: the split key, stable across builds and platforms.
 pub fn split_hash(normalized: &str) -> u64 {
-    fnv::feed64(fnv::OFFSET64, normalized.bytes())
+    fnv::feed64(fnv::OFFSET64, normalized.as_bytes())
 }
 
 /// Is this normalised text in the validation split? Training never sees these texts; `smishd
