@@ -1,4 +1,5 @@
-//! Campaign fingerprints: grouping quality on labelled pairs and per-message cost.
+//! Campaign fingerprints: grouping quality on labelled pairs, per-message cost, and the
+//! daemon window's memory under a million distinct messages.
 //!
 //! `cargo bench --bench campaign [-- PATH] [--pairs PAIRS.tsv]`
 //!
@@ -11,10 +12,13 @@
 //!
 //! Medians over several runs; the counts found are printed so that a fast wrong answer shows.
 
+use std::time::{Duration, Instant};
+
 use smishd::campaign::fingerprint::{
-    minhash_bands, same_template, shingles, Fingerprint, MIN_CONTENT,
+    hash_str, minhash_bands, same_template, shingles, Fingerprint, MIN_CONTENT,
 };
 use smishd::campaign::mask::mask_into;
+use smishd::campaign::{Window, WindowConfig};
 use smishd::normalize::{normalize, normalize_into, Normalized};
 use smishd::{Engine, Message};
 
@@ -44,6 +48,7 @@ fn main() {
         .collect();
     println!("\n{} messages from {path}", texts.len());
     cost(&texts);
+    window_memory();
 }
 
 /// One way of deciding that two masked texts are copies of one template.
@@ -204,10 +209,65 @@ fn cost(texts: &[&str]) {
         mask_into(norm.as_str(), &mut m);
         usize::from(Fingerprint::of_masked(&m).is_some())
     });
+    let window = Window::new(WindowConfig::default());
+    let fps: Vec<Option<Fingerprint>> = texts
+        .iter()
+        .map(|t| Fingerprint::of(normalize(t).as_str()))
+        .collect();
+    let mut i = 0usize;
+    bench("window count (fingerprint known)", texts, |_| {
+        i += 1;
+        match &fps[i % fps.len()] {
+            Some(fp) => {
+                let c = window.count(fp, Some(hash_str(&i.to_string())), Duration::ZERO);
+                usize::from(c.size >= 2)
+            }
+            None => 0,
+        }
+    });
     let engine = Engine::new().expect("compiled-in engine");
     bench("score (whole verdict), for comparison", texts, |t| {
         usize::from(engine.score(&Message::new(t)).is_fraud())
     });
+}
+
+/// The window's tables are allocated once: feed it a million distinct fingerprints and report
+/// the process's resident memory along the way.
+fn window_memory() {
+    let rss0 = rss_kib();
+    let window = Window::new(WindowConfig::default());
+    let mut trace = Vec::new();
+    let start = Instant::now();
+    let mut linked = 0;
+    for n in 0..1_000_000u64 {
+        let keys = std::array::from_fn(|b| hash_str(&format!("{n}/{b}")));
+        let c = window.count(&Fingerprint { keys }, Some(n), Duration::from_millis(n / 2));
+        linked += usize::from(c.size >= 2);
+        if n % 250_000 == 0 {
+            trace.push(rss_kib());
+        }
+    }
+    trace.push(rss_kib());
+    println!(
+        "window: tables {:.1} MiB; RSS {} KiB before, then {:?} KiB every 250,000 distinct messages ({:.2} s for 1,000,000; {} wrongly linked)",
+        window.memory_bytes() as f64 / (1 << 20) as f64,
+        rss0,
+        trace,
+        start.elapsed().as_secs_f64(),
+        linked
+    );
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn thread_cpu_seconds() -> f64 {

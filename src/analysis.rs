@@ -22,15 +22,27 @@ use crate::sender::SenderKind;
 pub struct Message<'a> {
     pub text: &'a str,
     pub sender: Option<&'a str>,
+    /// The campaign the message belongs to, when the daemon's campaign window knows one;
+    /// rules with `campaign_min_size` count only then.
+    pub campaign: Option<crate::campaign::Campaign>,
 }
 
 impl<'a> Message<'a> {
     pub fn new(text: &'a str) -> Self {
-        Message { text, sender: None }
+        Message {
+            text,
+            sender: None,
+            campaign: None,
+        }
     }
 
     pub fn with_sender(mut self, sender: Option<&'a str>) -> Self {
         self.sender = sender.filter(|s| !s.is_empty());
+        self
+    }
+
+    pub fn with_campaign(mut self, campaign: Option<crate::campaign::Campaign>) -> Self {
+        self.campaign = campaign;
         self
     }
 }

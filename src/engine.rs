@@ -305,6 +305,14 @@ impl Engine {
     /// [`Engine::analyze_into`], the class probabilities, what forces a block, the decision
     /// and the hits. Takes the links out of `analysis`.
     pub fn judge_analysis(&self, msg: &Message<'_>, analysis: &mut Analysis) -> Judgement {
+        // A rule that asks for a campaign counts only in one at least that large.
+        let size = msg.campaign.map_or(0, |c| c.size);
+        analysis.fired.retain(|f| {
+            self.rules
+                .rule(f.rule)
+                .campaign_min_size
+                .is_none_or(|n| size >= n)
+        });
         let probabilities = self.probabilities(analysis);
         let forcing = self.forcing(analysis);
         let (action, category, score) = decide(&probabilities, forcing, &self.thresholds);
@@ -319,6 +327,7 @@ impl Engine {
                 urls: std::mem::take(&mut analysis.urls),
                 ruleset: self.ruleset_version().to_string(),
                 model: self.model_version().to_string(),
+                campaign: None,
             },
             evidence: Evidence {
                 rules,

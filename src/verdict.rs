@@ -111,6 +111,10 @@ pub struct Verdict {
     pub urls: Vec<UrlFinding>,
     pub ruleset: String,
     pub model: String,
+    /// The campaign this message belongs to, when the daemon's campaign window counts it as
+    /// one (see `campaign/window.rs`); absent everywhere else, and absent from the JSON then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<crate::campaign::Campaign>,
 }
 
 impl Verdict {

@@ -162,3 +162,134 @@ fn bad_records_are_reported_by_line_and_counted() {
     );
     assert!(!err.contains("fine message"), "{err}");
 }
+
+const CAMPAIGN_RULE: &str = r#"
+[[rule]]
+id = "TEST_CLAIM_CAMPAIGN"
+category = "positive_parcel"
+weight = 3.0
+action = "block"
+description = "test rule: compensation claims arriving as a campaign"
+campaign_min_size = 20
+all = [["理赔"]]
+hit = ["申请理赔"]
+miss = ["已到"]
+"#;
+
+/// The daemon: a synthetic campaign mixed into ordinary traffic on one stream. Verdicts name
+/// the campaign from the copy that reaches the threshold on, never before and never on the
+/// other messages; a rule with `campaign_min_size` counts from then on too; the metrics list
+/// the campaign by id with no text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_names_a_campaign_after_the_threshold() {
+    use crate::server::{bounded, config, metric, Server};
+    use smishd::server::proto::ScoreRequest;
+
+    bounded(async {
+        // One rule, which counts only in a campaign of 20 copies or more.
+        let rules = tempfile::tempdir().unwrap();
+        std::fs::write(rules.path().join("VERSION"), "test-campaign").unwrap();
+        std::fs::write(rules.path().join("campaign.toml"), CAMPAIGN_RULE).unwrap();
+        let mut cfg = config(rules.path());
+        cfg.campaigns.window_secs = 600;
+        cfg.campaigns.min_size = 20;
+        cfg.campaigns.min_senders = 5;
+        let server = Server::serving(cfg).await;
+        let mut client = server.client().await;
+        let others = unrelated();
+        let mut requests = Vec::new();
+        for i in 0..60 {
+            let (sender, text) = if i % 2 == 0 {
+                campaign_copy(i / 2)
+            } else {
+                (
+                    format!("1370000{i:04}"),
+                    others[i / 2 % others.len()].clone(),
+                )
+            };
+            requests.push(ScoreRequest {
+                id: i.to_string(),
+                text,
+                sender,
+            });
+        }
+        let answers = client
+            .score_stream(tokio_stream::iter(requests))
+            .await
+            .unwrap()
+            .into_inner();
+        let answers: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(answers)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(answers.len(), 60);
+        let mut id = None;
+        for (i, a) in answers.iter().enumerate() {
+            let copy = i / 2 + 1;
+            // The campaign rule counts from the threshold on, and only on the copies.
+            let blocked = a.verdict == "block";
+            assert_eq!(
+                blocked,
+                i % 2 == 0 && copy >= 20,
+                "message {i}: {}",
+                a.verdict
+            );
+            match (&a.campaign, i % 2 == 0) {
+                (Some(c), true) => {
+                    assert!(copy >= 20, "campaign before the threshold at copy {copy}");
+                    assert_eq!(c.size as usize, copy);
+                    assert!(c.senders as usize >= copy - 2, "{c:?}");
+                    assert_eq!(*id.get_or_insert(c.id.clone()), c.id);
+                }
+                (None, true) => assert!(copy < 20, "no campaign at copy {copy}"),
+                (Some(c), false) => panic!("an unrelated message got {c:?}"),
+                (None, false) => {}
+            }
+        }
+        let id = id.expect("the campaign was named");
+        assert_eq!(id.len(), 16);
+        let m = server.scrape().await;
+        assert_eq!(
+            metric(&m, &format!("smishd_campaign_size{{campaign=\"{id}\"}}")),
+            Some(30.0),
+            "{m}"
+        );
+        assert_eq!(metric(&m, "smishd_campaign_signals_total"), Some(11.0));
+        assert!(!m.contains("检测") && !m.contains("1390000"), "{m}");
+        server.stop().await.unwrap();
+    })
+    .await
+}
+
+/// With campaigns turned off, no verdict carries one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_without_campaigns() {
+    use crate::server::{bounded, config, rules_dir, Server};
+    use smishd::server::proto::ScoreRequest;
+
+    bounded(async {
+        let rules = rules_dir("test-1");
+        let mut cfg = config(rules.path());
+        cfg.campaigns.enabled = false;
+        cfg.campaigns.min_size = 2;
+        let server = Server::serving(cfg).await;
+        let mut client = server.client().await;
+        for i in 0..5 {
+            let (sender, text) = campaign_copy(i);
+            let r = client
+                .score(ScoreRequest {
+                    id: String::new(),
+                    text,
+                    sender,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(r.campaign, None);
+        }
+        assert!(!server.scrape().await.contains("smishd_campaign_size"));
+        server.stop().await.unwrap();
+    })
+    .await
+}

@@ -186,6 +186,7 @@ mod tests {
             urls: vec![],
             ruleset: "t".into(),
             model: "t".into(),
+            campaign: None,
         };
         redact_verdict(&mut v, text);
         assert_eq!(v.hits[0].text, "****");

@@ -4,6 +4,8 @@
 //! - `mask.rs`: numbers, links and names in the normalised text become placeholders;
 //! - `fingerprint.rs`: MinHash over character shingles of the masked text, cut into
 //!   locality-sensitive band keys (copies of one template share a key);
+//! - `window.rs`: the daemon's sliding window, counting copies and distinct senders per
+//!   template in fixed memory (hashes only, expiring with the window);
 //! - `template.rs`: the part several copies share, the only text a report shows;
 //! - `group.rs`: grouping a whole log into campaigns in bounded memory (`smishd campaigns`);
 //! - `scan.rs`: reading and scoring the log in parallel, feeding the grouping in order;
@@ -18,8 +20,10 @@ pub mod mask;
 pub mod report;
 pub mod scan;
 pub mod template;
+pub mod window;
 
 pub use fingerprint::Fingerprint;
+pub use window::{Campaign, Window, WindowConfig};
 
 /// An id as 16 hexadecimal digits, the way reports, verdicts and metrics print it.
 pub fn id_hex(id: u64) -> String {

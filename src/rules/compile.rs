@@ -514,6 +514,7 @@ fn compile_rule(raw: RawRule, ctx: &mut RuleContext<'_>) -> Option<Rule> {
         location,
         groups,
         none: none.iter().map(|k| ctx.table.id(k)).collect(),
+        campaign_min_size: raw.campaign_min_size,
         hit: raw.hit,
         miss: raw.miss,
     })

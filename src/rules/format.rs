@@ -10,6 +10,7 @@
 //! all = [["密接", "密切接触"], ["红码", "黄码"]]  # every group needs one of its keywords
 //! any = ["核验", "@credential"]          # at least one of these, when given
 //! none = ["@warning", "不会要求"]        # none of these may occur
+//! campaign_min_size = 50                 # optional: counts only in a campaign of 50+ copies
 //! hit = ["an example the rule must fire on"]
 //! miss = ["an example the rule must not fire on"]
 //!
@@ -72,6 +73,8 @@ pub struct RawRule {
     pub any: Vec<RawKeyword>,
     #[serde(default)]
     pub none: Vec<RawKeyword>,
+    #[serde(default)]
+    pub campaign_min_size: Option<u32>,
     #[serde(default)]
     pub hit: Vec<String>,
     #[serde(default)]

@@ -58,6 +58,10 @@ pub struct Rule {
     pub location: String,
     pub(crate) groups: Vec<Group>,
     pub(crate) none: Vec<u32>,
+    /// The rule counts only for a message of a campaign of at least this many copies (known
+    /// in the daemon, from its campaign window); its `hit` and `miss` examples test its
+    /// keywords alone.
+    pub campaign_min_size: Option<u32>,
     /// Examples the rule must fire on.
     pub hit: Vec<String>,
     /// Examples the rule must not fire on.

@@ -31,6 +31,14 @@
 //! keepalive_interval_ms = 60000  # HTTP/2 pings from the server
 //! keepalive_timeout_ms = 20000   # unanswered ping: the connection is closed
 //!
+//! [campaigns]                   # near-duplicate bursts of one template (see campaign/window.rs)
+//! enabled = true
+//! window_secs = 600              # the window T
+//! min_size = 20                  # copies within T before a verdict names the campaign
+//! min_senders = 5                # ... from at least this many distinct senders
+//! band_slots = 1048576           # 16 bytes each: how far back copies are linked
+//! campaign_slots = 65536         # 64 bytes each: templates counted at once
+//!
 //! [tls]
 //! cert = "server.pem"
 //! key = "server.key"
@@ -67,7 +75,57 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
     pub limits: Limits,
     pub connections: Connections,
+    pub campaigns: Campaigns,
     pub tls: Option<TlsFiles>,
+}
+
+/// The campaign window's settings (`[campaigns]`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Campaigns {
+    pub enabled: bool,
+    pub window_secs: u64,
+    pub min_size: u32,
+    pub min_senders: u32,
+    pub band_slots: usize,
+    pub campaign_slots: usize,
+}
+
+impl Default for Campaigns {
+    fn default() -> Self {
+        let w = crate::campaign::WindowConfig::default();
+        Campaigns {
+            enabled: true,
+            window_secs: w.window.as_secs(),
+            min_size: w.min_size,
+            min_senders: w.min_senders,
+            band_slots: w.band_slots,
+            campaign_slots: w.campaign_slots,
+        }
+    }
+}
+
+impl Campaigns {
+    /// The window to run, or `None` when turned off.
+    pub fn window(&self) -> Option<crate::campaign::WindowConfig> {
+        self.enabled.then(|| crate::campaign::WindowConfig {
+            window: Duration::from_secs(self.window_secs),
+            min_size: self.min_size,
+            min_senders: self.min_senders,
+            band_slots: self.band_slots,
+            campaign_slots: self.campaign_slots,
+        })
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.enabled && (self.window_secs == 0 || self.min_size == 0) {
+            bail!("campaigns: window_secs and min_size must be at least 1");
+        }
+        if self.enabled && (self.band_slots > 1 << 28 || self.campaign_slots > 1 << 24) {
+            bail!("campaigns: band_slots is at most 268435456 and campaign_slots at most 16777216");
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -85,6 +143,7 @@ impl Default for Config {
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             limits: Limits::default(),
             connections: Connections::default(),
+            campaigns: Campaigns::default(),
             tls: None,
         }
     }
@@ -293,6 +352,7 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         self.limits.validate().map_err(anyhow::Error::msg)?;
         self.connections.validate().map_err(anyhow::Error::msg)?;
+        self.campaigns.validate()?;
         if self
             .metrics_listen
             .is_some_and(|m| m == self.listen && m.port() != 0)
@@ -341,6 +401,29 @@ mod tests {
             c.limits.max_concurrent_streams,
             defaults::MAX_CONCURRENT_STREAMS
         );
+    }
+
+    #[test]
+    fn campaigns_on_by_default_and_configurable() {
+        let c = Config::default();
+        assert!(c.campaigns.window().is_some());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smishd.toml");
+        std::fs::write(&path, "[campaigns]\nwindow_secs = 60\nmin_size = 3\n").unwrap();
+        let w = Config::from_file(&path)
+            .unwrap()
+            .campaigns
+            .window()
+            .unwrap();
+        assert_eq!((w.window.as_secs(), w.min_size), (60, 3));
+        std::fs::write(&path, "[campaigns]\nenabled = false\n").unwrap();
+        assert!(Config::from_file(&path)
+            .unwrap()
+            .campaigns
+            .window()
+            .is_none());
+        std::fs::write(&path, "[campaigns]\nmin_size = 0\n").unwrap();
+        assert!(Config::from_file(&path).unwrap().validate().is_err());
     }
 
     #[test]

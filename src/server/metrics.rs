@@ -7,7 +7,7 @@
 //! reloads, so a counter never goes backwards when the rule set changes.
 //!
 //! Nothing here carries message text, senders or request ids: labels are methods, status codes,
-//! categories, rule ids and versions.
+//! categories, rule ids, versions and campaign ids (hashes).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -102,7 +102,13 @@ pub struct Metrics {
     reloads: AtomicU64,
     reload_failures: AtomicU64,
     engine: Mutex<EngineInfo>,
+    /// The campaign window, when the server runs one: its largest campaigns are rendered.
+    campaigns: std::sync::OnceLock<Arc<crate::campaign::Window>>,
+    campaign_signals: AtomicU64,
 }
+
+/// Campaigns listed by `smishd_campaign_size`.
+const TOP_CAMPAIGNS: usize = 10;
 
 /// Connections and calls: gauges (open now) and counters.
 #[derive(Default)]
@@ -146,6 +152,8 @@ impl Metrics {
             reloads: AtomicU64::new(0),
             reload_failures: AtomicU64::new(0),
             engine: Mutex::new(EngineInfo::default()),
+            campaigns: std::sync::OnceLock::new(),
+            campaign_signals: AtomicU64::new(0),
         }
     }
 
@@ -153,6 +161,16 @@ impl Metrics {
     pub fn request(&self, method: Method, code: tonic::Code, elapsed: Duration) {
         let code = (code as usize).min(CODES.len() - 1);
         self.requests[method as usize * CODES.len() + code].observe(elapsed);
+    }
+
+    /// Renders the largest campaigns of `window` with the other metrics.
+    pub fn watch_campaigns(&self, window: Arc<crate::campaign::Window>) {
+        let _ = self.campaigns.set(window);
+    }
+
+    /// One verdict carried a campaign.
+    pub fn campaign_signal(&self) {
+        self.campaign_signals.fetch_add(1, Relaxed);
     }
 
     pub fn verdict(&self, action: Action, category: Category) {
@@ -166,6 +184,10 @@ impl Metrics {
 
     pub fn connection_closed(&self) {
         self.conns.open.fetch_sub(1, Relaxed);
+    }
+
+    pub fn open_connections(&self) -> u64 {
+        self.conns.open.load(Relaxed)
     }
 
     /// A connection accepted and closed at once: the connection cap was reached.
@@ -430,6 +452,58 @@ impl Metrics {
                 out,
                 "smishd_engine_loaded_timestamp_seconds {}",
                 e.loaded_at
+            )?;
+        }
+        drop(e);
+        self.render_campaigns(out)
+    }
+
+    /// The campaign window's figures: ids (hashes) and counts only.
+    fn render_campaigns(&self, out: &mut String) -> std::fmt::Result {
+        let Some(window) = self.campaigns.get() else {
+            return Ok(());
+        };
+        writeln!(
+            out,
+            "# HELP smishd_campaign_signals_total Verdicts that carried a campaign."
+        )?;
+        writeln!(out, "# TYPE smishd_campaign_signals_total counter")?;
+        writeln!(
+            out,
+            "smishd_campaign_signals_total {}",
+            self.campaign_signals.load(Relaxed)
+        )?;
+        writeln!(
+            out,
+            "# HELP smishd_campaign_window_bytes Memory of the campaign window (fixed)."
+        )?;
+        writeln!(out, "# TYPE smishd_campaign_window_bytes gauge")?;
+        writeln!(
+            out,
+            "smishd_campaign_window_bytes {}",
+            window.memory_bytes()
+        )?;
+        let top = window.top(TOP_CAMPAIGNS);
+        writeln!(
+            out,
+            "# HELP smishd_campaign_size Copies in the last window of the largest campaigns, by id."
+        )?;
+        writeln!(out, "# TYPE smishd_campaign_size gauge")?;
+        for c in &top {
+            let id = crate::campaign::id_hex(c.id);
+            writeln!(out, "smishd_campaign_size{{campaign=\"{id}\"}} {}", c.size)?;
+        }
+        writeln!(
+            out,
+            "# HELP smishd_campaign_senders Distinct senders of the largest campaigns, by id."
+        )?;
+        writeln!(out, "# TYPE smishd_campaign_senders gauge")?;
+        for c in &top {
+            let id = crate::campaign::id_hex(c.id);
+            writeln!(
+                out,
+                "smishd_campaign_senders{{campaign=\"{id}\"}} {}",
+                c.senders
             )?;
         }
         Ok(())

@@ -48,6 +48,9 @@ pub use config::{Config, LogFormat, ServeFlags, TlsFiles};
 pub use limits::Limits;
 pub use metrics::Metrics;
 
+use crate::analysis::Analysis;
+use crate::campaign::fingerprint::hash_str;
+use crate::campaign::{Fingerprint, Window};
 use crate::engine::{Engine, Message};
 use crate::verdict::Verdict;
 
@@ -95,16 +98,48 @@ impl Loaded {
         Loaded { engine, rule_hits }
     }
 
-    /// Scores one message, counting fired rules and the verdict.
-    pub fn score(&self, msg: &Message<'_>, metrics: &Metrics) -> Verdict {
-        let judged = self.engine.judge(msg);
+    /// Scores one message, counting fired rules and the verdict; with a campaign window,
+    /// counts the message's template in it and names the campaign in the verdict once the
+    /// template has reached the window's threshold.
+    pub fn score(
+        &self,
+        msg: &Message<'_>,
+        metrics: &Metrics,
+        campaigns: Option<&Window>,
+    ) -> Verdict {
+        // The fingerprint is taken from the analysis the verdict is made from, so the text is
+        // normalised once.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Analysis> = std::cell::RefCell::default();
+        }
+        let (judged, campaign) = SCRATCH.with(|cell| {
+            let mut fresh = Analysis::default();
+            let mut borrowed = cell.try_borrow_mut();
+            let analysis = match &mut borrowed {
+                Ok(a) => &mut **a,
+                Err(_) => &mut fresh,
+            };
+            self.engine.analyze_into(msg, analysis);
+            // Counted before the verdict is made, so that rules with `campaign_min_size` see
+            // the campaign this very copy belongs to.
+            let campaign = campaigns.and_then(|w| {
+                let fp = Fingerprint::of(analysis.normalized.as_str())?;
+                w.observe(&fp, msg.sender.map(hash_str))
+            });
+            let msg = msg.with_campaign(campaign);
+            (self.engine.judge_analysis(&msg, analysis), campaign)
+        });
         for fired in judged.evidence.rules.iter().filter(|r| !r.negated) {
             if let Some(c) = self.rule_hits.get(fired.rule as usize) {
                 c.fetch_add(1, Relaxed);
             }
         }
-        let v = judged.verdict;
+        let mut v = judged.verdict;
         metrics.verdict(v.verdict, v.category);
+        if campaign.is_some() {
+            metrics.campaign_signal();
+            v.campaign = campaign;
+        }
         v
     }
 }
@@ -115,6 +150,9 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub admission: limits::Admission,
+    /// The campaign window (daemon state beside the engines, kept across reloads); `None`
+    /// when campaigns are turned off.
+    pub campaigns: Option<Arc<Window>>,
 }
 
 impl Shared {
@@ -124,6 +162,7 @@ impl Shared {
             metrics: Arc::new(Metrics::new()),
             admission: limits::Admission::new(&limits),
             limits,
+            campaigns: None,
         }
     }
 
@@ -219,7 +258,12 @@ async fn start(
     metrics_listener: Option<TcpListener>,
     config: &Config,
 ) -> anyhow::Result<Running> {
-    let shared = Arc::new(Shared::new(config.limits.clone()));
+    let mut shared = Shared::new(config.limits.clone());
+    shared.campaigns = config.campaigns.window().map(|w| Arc::new(Window::new(w)));
+    if let Some(w) = &shared.campaigns {
+        shared.metrics.watch_campaigns(w.clone());
+    }
+    let shared = Arc::new(shared);
     let (stop, shutdown) = Stop::new();
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -268,6 +312,10 @@ async fn start(
         "grpc listening"
     );
 
+    tokio::spawn(conn::trim_after_storms(
+        shared.metrics.clone(),
+        shutdown.clone(),
+    ));
     let metrics = match metrics_listener {
         Some(l) => {
             tracing::info!(addr = %l.local_addr()?, "metrics listening");

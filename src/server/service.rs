@@ -305,7 +305,7 @@ fn score_one(
     // it. catch_unwind is free when nothing panics; the engine holds no state a panic could
     // leave half-changed (it is immutable), so unwinding past it is safe.
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        loaded.score(&msg, &shared.metrics)
+        loaded.score(&msg, &shared.metrics, shared.campaigns.as_deref())
     }))
     .map_err(|_| Failure::Internal)?;
     Ok(response(request.id, verdict))
@@ -369,5 +369,10 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
             Action::Block => proto::Action::Block,
         } as i32,
         error: None,
+        campaign: v.campaign.map(|c| proto::Campaign {
+            id: crate::campaign::id_hex(c.id),
+            size: c.size,
+            senders: c.senders,
+        }),
     }
 }

@@ -1,0 +1,494 @@
+//! The daemon's sliding window of templates: how many copies of a template, from how many
+//! senders, arrived in the last T. Fixed memory, hashes only, expiring with the window.
+//!
+//! # Two tables, allocated once
+//!
+//! - **Bands** ([`WindowConfig::band_slots`] × 16 bytes, 16 MiB by default): for each band key
+//!   of a recent message (see `fingerprint.rs`), 32 bits of the key, when it was last seen, and
+//!   the campaign it belongs to. A message whose band keys are all new starts a campaign named
+//!   by its least key (as the batch report names it); one that shares a key joins the campaign
+//!   most of its shared keys point at, and all its keys then point there. Buckets of four
+//!   entries; a new key replaces the entry seen longest ago, and an entry older than two
+//!   windows counts as empty. The table remembers the keys of the last `band_slots / 12`
+//!   messages or so (87,000 by default): copies of a template further apart than that are not
+//!   linked, which is far sparser than any campaign worth the name.
+//! - **Campaigns** ([`WindowConfig::campaign_slots`] × 64 bytes, 4 MiB by default): only for
+//!   templates seen at least twice, copies counted in the current and the previous window and
+//!   a 128-bit sender bitmap per window. One-off messages never reach it. A bucket of eight
+//!   that is full gives up its smallest campaign.
+//!
+//! No text and no sender id is kept: band keys and sender hashes are 64-bit hashes, and only
+//! parts of them are stored. Nothing grows with traffic: a million distinct messages in a
+//! window leave the tables as big as they were, older keys replaced.
+//!
+//! # The window
+//!
+//! Time is cut into windows of length T; a campaign's counters roll over lazily when next
+//! touched (current becomes previous, or both clear when older), so nothing sweeps the table.
+//! The size over the last T is estimated the usual sliding-window way, `current + previous ×
+//! (1 − elapsed fraction of the current window)`. Distinct senders are counted by linear
+//! counting over the union of both windows' bitmaps (so over the last one to two windows):
+//! within a few percent up to about 200 senders, saturating near 620. The first copy of a
+//! template is counted in its size but not its senders (its campaign entry is made by the
+//! second copy).
+//!
+//! # Concurrency
+//!
+//! Band entries are two relaxed atomics each, read and written without locks: a race between
+//! two messages can at worst link one copy to the wrong campaign or miss a link, which an
+//! estimate can bear. Campaign counters sit behind [`SHARDS`] mutexes, taken once per message
+//! that repeats a template. The window is daemon state owned by the server, outside the
+//! immutable engine; a reload of the engine leaves it as it is.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::fingerprint::{mix, Fingerprint, BANDS};
+
+/// Shards of the campaign table, each with its own lock.
+pub const SHARDS: usize = 64;
+const BAND_BUCKET: usize = 4;
+const CAMPAIGN_BUCKET: usize = 8;
+
+/// A campaign as the daemon reports it in a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Campaign {
+    /// The campaign's id: 16 hex digits, stable while the template keeps coming.
+    #[serde(serialize_with = "hex_id")]
+    pub id: u64,
+    /// Copies of the template in the last window (estimated).
+    pub size: u32,
+    /// Distinct senders of those copies (estimated).
+    pub senders: u32,
+}
+
+fn hex_id<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::id_hex(*id))
+}
+
+/// How the window is configured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowConfig {
+    /// The window T.
+    pub window: Duration,
+    /// Copies in the window from which a template is reported as a campaign.
+    pub min_size: u32,
+    /// Distinct senders from which a template is reported (0: any).
+    pub min_senders: u32,
+    /// Band entries (16 bytes each): how far back copies are linked.
+    pub band_slots: usize,
+    /// Campaign entries (64 bytes each): templates seen twice or more, counted at once.
+    pub campaign_slots: usize,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            window: Duration::from_secs(600),
+            min_size: 20,
+            min_senders: 5,
+            band_slots: 1 << 20,
+            campaign_slots: 1 << 16,
+        }
+    }
+}
+
+/// One band entry: `[tag:32 | seen:32]` and the campaign id.
+#[derive(Default)]
+struct BandEntry {
+    tag_seen: AtomicU64,
+    campaign: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
+struct Counter {
+    /// The campaign id, 0 for an empty entry.
+    id: u64,
+    /// The window the `current` counters belong to.
+    epoch: u32,
+    current: u32,
+    previous: u32,
+    current_senders: [u64; 2],
+    previous_senders: [u64; 2],
+}
+
+impl Counter {
+    /// Rolls the counters over to window `epoch`.
+    fn roll(&mut self, epoch: u32) {
+        if self.epoch == epoch {
+            return;
+        }
+        if self.epoch.wrapping_add(1) == epoch {
+            self.previous = self.current;
+            self.previous_senders = self.current_senders;
+        } else {
+            self.previous = 0;
+            self.previous_senders = [0; 2];
+        }
+        self.current = 0;
+        self.current_senders = [0; 2];
+        self.epoch = epoch;
+    }
+
+    /// Copies in the last window, `elapsed` being the fraction of the current window gone.
+    fn size(&self, elapsed: f64) -> u32 {
+        self.current + (f64::from(self.previous) * (1.0 - elapsed)).round() as u32
+    }
+
+    fn senders(&self) -> u32 {
+        linear_count([
+            self.current_senders[0] | self.previous_senders[0],
+            self.current_senders[1] | self.previous_senders[1],
+        ])
+    }
+}
+
+/// Linear counting over 128 bits: n ≈ −m ln(zero bits / m).
+fn linear_count(bits: [u64; 2]) -> u32 {
+    let ones = bits[0].count_ones() + bits[1].count_ones();
+    if ones == 0 {
+        return 0;
+    }
+    let m = 128f64;
+    // All bits set: the saturation value, m ln m.
+    let zeros = f64::from((128 - ones).max(1));
+    (-m * (zeros / m).ln()).round().max(1.0) as u32
+}
+
+/// The sliding window of the module docs.
+pub struct Window {
+    config: WindowConfig,
+    bands: Box<[BandEntry]>,
+    band_buckets: usize,
+    campaigns: Box<[Mutex<Box<[Counter]>>]>,
+    campaign_buckets: usize,
+    origin: Instant,
+}
+
+impl Window {
+    pub fn new(config: WindowConfig) -> Window {
+        let band_buckets = config.band_slots.div_ceil(BAND_BUCKET).max(1);
+        let bands = (0..band_buckets * BAND_BUCKET)
+            .map(|_| BandEntry::default())
+            .collect();
+        let campaign_buckets = config
+            .campaign_slots
+            .div_ceil(SHARDS * CAMPAIGN_BUCKET)
+            .max(1);
+        let campaigns = (0..SHARDS)
+            .map(|_| {
+                Mutex::new(vec![Counter::default(); campaign_buckets * CAMPAIGN_BUCKET].into())
+            })
+            .collect();
+        Window {
+            config,
+            bands,
+            band_buckets,
+            campaigns,
+            campaign_buckets,
+            origin: Instant::now(),
+        }
+    }
+
+    pub fn config(&self) -> &WindowConfig {
+        &self.config
+    }
+
+    /// Bytes the tables hold (fixed at construction).
+    pub fn memory_bytes(&self) -> usize {
+        self.bands.len() * std::mem::size_of::<BandEntry>()
+            + SHARDS * self.campaign_buckets * CAMPAIGN_BUCKET * std::mem::size_of::<Counter>()
+    }
+
+    /// Counts one message now and returns its campaign if it is reported (see
+    /// [`Window::observe_at`]).
+    pub fn observe(&self, fp: &Fingerprint, sender: Option<u64>) -> Option<Campaign> {
+        self.observe_at(fp, sender, self.origin.elapsed())
+    }
+
+    /// Counts one message with fingerprint `fp` from the sender whose hash is `sender`, at
+    /// `now` (time since the window was made), and returns its campaign when the template has
+    /// reached the configured size and sender count within the window.
+    pub fn observe_at(
+        &self,
+        fp: &Fingerprint,
+        sender: Option<u64>,
+        now: Duration,
+    ) -> Option<Campaign> {
+        let c = self.count(fp, sender, now);
+        (c.size >= self.config.min_size && c.senders >= self.config.min_senders).then_some(c)
+    }
+
+    /// Counts one message and returns its campaign, whatever its size.
+    pub fn count(&self, fp: &Fingerprint, sender: Option<u64>, now: Duration) -> Campaign {
+        let seen = self.seconds(now);
+        let horizon = self.horizon();
+        // Where each band key is (or goes), and the campaign it points at.
+        let mut found = [(0usize, 0u64); BANDS];
+        for (b, &key) in fp.keys.iter().enumerate() {
+            found[b] = self.find_band(key, seen, horizon);
+        }
+        // The campaign most shared keys point at; ties to the least id.
+        let mut best: Option<(usize, u64)> = None;
+        for &(_, id) in &found {
+            if id == 0 {
+                continue;
+            }
+            let votes = found.iter().filter(|f| f.1 == id).count();
+            if best.is_none_or(|(v, b)| votes > v || (votes == v && id < b)) {
+                best = Some((votes, id));
+            }
+        }
+        let campaign = match best {
+            // A template seen for the first time.
+            None => Campaign {
+                id: fp.keys.iter().copied().min().unwrap_or(1).max(1),
+                size: 1,
+                senders: u32::from(sender.is_some()),
+            },
+            Some((_, id)) => self.count_campaign(id, sender, now),
+        };
+        let tag_seen = |key: u64| ((key >> 32) | 1) << 32 | u64::from(seen);
+        for (b, &key) in fp.keys.iter().enumerate() {
+            let e = &self.bands[found[b].0];
+            e.tag_seen.store(tag_seen(key), Relaxed);
+            e.campaign.store(campaign.id, Relaxed);
+        }
+        campaign
+    }
+
+    /// The entry of `key` (or the one it should take) and the campaign it points at (0: none).
+    fn find_band(&self, key: u64, seen: u32, horizon: u32) -> (usize, u64) {
+        let tag = (key >> 32) | 1;
+        let base = (mix(key) as usize % self.band_buckets) * BAND_BUCKET;
+        let mut oldest = (base, u32::MAX);
+        for i in base..base + BAND_BUCKET {
+            let e = &self.bands[i];
+            let ts = e.tag_seen.load(Relaxed);
+            let age = seen.wrapping_sub(ts as u32);
+            let live = ts != 0 && age <= horizon;
+            if live && ts >> 32 == tag {
+                return (i, e.campaign.load(Relaxed));
+            }
+            // Empty or expired entries first, then the one seen longest ago.
+            let rank = if live { horizon - age } else { 0 };
+            if rank < oldest.1 {
+                oldest = (i, rank);
+            }
+        }
+        (oldest.0, 0)
+    }
+
+    /// Counts a copy of campaign `id`, making its counter if it has none (then this is at
+    /// least its second copy).
+    fn count_campaign(&self, id: u64, sender: Option<u64>, now: Duration) -> Campaign {
+        let (epoch, elapsed) = self.clock(now);
+        let h = mix(id);
+        let shard = h as usize % SHARDS;
+        let base = ((h >> 32) as usize % self.campaign_buckets) * CAMPAIGN_BUCKET;
+        let mut table = self.campaigns[shard]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let bucket = &mut table[base..base + CAMPAIGN_BUCKET];
+        let i = match bucket.iter().position(|c| c.id == id) {
+            Some(i) => i,
+            None => {
+                let victim = (0..CAMPAIGN_BUCKET)
+                    .min_by_key(|&i| {
+                        let mut c = bucket[i];
+                        if c.id == 0 {
+                            return 0;
+                        }
+                        c.roll(epoch);
+                        c.size(elapsed).saturating_add(1)
+                    })
+                    .unwrap_or(0);
+                // The first copy, counted when the template was new.
+                bucket[victim] = Counter {
+                    id,
+                    epoch,
+                    current: 1,
+                    ..Counter::default()
+                };
+                victim
+            }
+        };
+        let c = &mut bucket[i];
+        c.roll(epoch);
+        c.current = c.current.saturating_add(1);
+        if let Some(s) = sender {
+            c.current_senders[((s >> 63) & 1) as usize] |= 1 << (s & 63);
+        }
+        Campaign {
+            id,
+            size: c.size(elapsed),
+            senders: c.senders(),
+        }
+    }
+
+    /// The `n` largest campaigns of at least the configured size in the window now, largest
+    /// first.
+    pub fn top(&self, n: usize) -> Vec<Campaign> {
+        self.top_at(n, self.origin.elapsed())
+    }
+
+    pub fn top_at(&self, n: usize, now: Duration) -> Vec<Campaign> {
+        let (epoch, elapsed) = self.clock(now);
+        let mut all = Vec::new();
+        for shard in self.campaigns.iter() {
+            let table = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for c in table.iter().filter(|c| c.id != 0) {
+                let mut c = *c;
+                c.roll(epoch);
+                let size = c.size(elapsed);
+                if size >= self.config.min_size.max(1) {
+                    all.push(Campaign {
+                        id: c.id,
+                        size,
+                        senders: c.senders(),
+                    });
+                }
+            }
+        }
+        all.sort_unstable_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+        all.truncate(n);
+        all
+    }
+
+    /// Every byte the tables hold, for the privacy test.
+    #[cfg(test)]
+    fn state_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in self.bands.iter() {
+            out.extend_from_slice(&e.tag_seen.load(Relaxed).to_le_bytes());
+            out.extend_from_slice(&e.campaign.load(Relaxed).to_le_bytes());
+        }
+        for shard in self.campaigns.iter() {
+            for c in shard.lock().unwrap().iter() {
+                out.extend_from_slice(&c.id.to_le_bytes());
+                for v in [c.epoch, c.current, c.previous] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                for v in c.current_senders.iter().chain(&c.previous_senders) {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        out
+    }
+
+    /// The window number of `now` and the fraction of it gone.
+    fn clock(&self, now: Duration) -> (u32, f64) {
+        let w = self.config.window.as_nanos().max(1);
+        let t = now.as_nanos();
+        ((t / w) as u32, (t % w) as f64 / w as f64)
+    }
+
+    /// `now` in whole seconds, as band entries record it (never 0, which marks an empty one).
+    fn seconds(&self, now: Duration) -> u32 {
+        (now.as_secs() as u32).wrapping_add(1).max(1)
+    }
+
+    /// How long a band entry links copies: two windows, in seconds.
+    fn horizon(&self) -> u32 {
+        (self.config.window.as_secs().saturating_mul(2)).clamp(1, u64::from(u32::MAX / 2)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::fingerprint::hash_str;
+    use crate::normalize::normalize;
+
+    fn fp(s: &str) -> Fingerprint {
+        Fingerprint::of(normalize(s).as_str()).unwrap()
+    }
+
+    fn config(min_size: u32) -> WindowConfig {
+        WindowConfig {
+            window: Duration::from_secs(60),
+            min_size,
+            min_senders: 3,
+            band_slots: 1 << 12,
+            campaign_slots: 1 << 10,
+        }
+    }
+
+    fn copy(i: u32) -> String {
+        format!(
+            "【速达】客户{i}号您好，您的包裹因检测阳性已销毁，请点击 claim{i}.top 领取赔偿{}元",
+            i * 7
+        )
+    }
+
+    #[test]
+    fn a_template_becomes_a_campaign_at_the_threshold_and_expires_with_the_window() {
+        let w = Window::new(config(10));
+        let t = Duration::from_secs(5);
+        for i in 0..9 {
+            let sender = Some(hash_str(&i.to_string()));
+            assert_eq!(w.observe_at(&fp(&copy(i)), sender, t), None, "copy {i}");
+        }
+        let c = w
+            .observe_at(&fp(&copy(9)), Some(hash_str("9")), t)
+            .expect("the tenth copy");
+        assert_eq!(c.size, 10);
+        // The first copy's sender is not counted.
+        assert!((8..=10).contains(&c.senders), "{c:?}");
+        assert_eq!(w.top_at(5, t), vec![c]);
+        // Past the window and its horizon nothing is left.
+        let later = Duration::from_secs(200);
+        assert_eq!(w.count(&fp(&copy(10)), None, later).size, 1);
+        assert!(w.top_at(5, later).is_empty());
+    }
+
+    #[test]
+    fn the_state_holds_no_text_and_no_sender() {
+        let w = Window::new(config(2));
+        for i in 0..10 {
+            let sender = format!("1390000{i:04}");
+            w.count(&fp(&copy(i)), Some(hash_str(&sender)), Duration::ZERO);
+        }
+        let state = w.state_bytes();
+        assert!(state.iter().any(|&b| b != 0), "something was counted");
+        for needle in ["检测阳性", "claim", "1390000", "速达"] {
+            let n = needle.as_bytes();
+            assert!(
+                !state.windows(n.len()).any(|x| x == n),
+                "{needle} in the state"
+            );
+        }
+    }
+
+    #[test]
+    fn one_sender_is_not_a_campaign() {
+        let w = Window::new(config(5));
+        for i in 0..20 {
+            let c = w.observe_at(&fp(&copy(i)), Some(hash_str("same")), Duration::ZERO);
+            assert_eq!(c, None);
+        }
+        assert_eq!(w.top_at(1, Duration::ZERO)[0].size, 20);
+    }
+
+    #[test]
+    fn memory_is_fixed_and_a_repeating_template_survives_a_flood_of_one_offs() {
+        let w = Window::new(config(5));
+        let before = w.memory_bytes();
+        let t = fp(&copy(1));
+        let mut last = None;
+        for i in 0..30u64 {
+            last = w.observe_at(&t, Some(i), Duration::ZERO);
+            // Fifty distinct messages between copies: a fifth of what the band table holds.
+            for n in 0..50u64 {
+                let keys = std::array::from_fn(|b| hash_str(&format!("{i}/{n}/{b}")));
+                w.count(&Fingerprint { keys }, Some(n), Duration::ZERO);
+            }
+        }
+        assert_eq!(w.memory_bytes(), before);
+        assert!(last.is_some_and(|c| c.size == 30), "{last:?}");
+        assert_eq!(w.top_at(10, Duration::ZERO).len(), 1);
+    }
+}
