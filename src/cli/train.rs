@@ -42,7 +42,9 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<Exit> {
-    check_out(&args.out)?;
+    if let Some(out) = &args.out {
+        check_out(out)?;
+    }
     // Training labels and features come from the rules alone; a loaded model plays no part.
     let mut builder = Engine::builder().without_model();
     if let Some(dir) = &args.engine.rules {
