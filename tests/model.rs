@@ -163,7 +163,8 @@ fn train_then_score_then_eval() {
         "--plot",
         svg.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // The two bad lines make it exit 1, as rejected records do for rescore; figures still come.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("line 183: no tab"), "{err}");
     assert!(err.contains("line 184: invalid UTF-8"), "{err}");

@@ -6,6 +6,7 @@ mod common;
 mod campaigns;
 mod cli;
 mod consistency;
+mod edges;
 mod fixtures;
 mod gateway;
 mod identity;

@@ -147,13 +147,23 @@ impl AtomicFile {
             .write_all(bytes)
     }
 
-    /// Flushes, fsyncs and renames the temporary file over the target.
+    /// Flushes, fsyncs and renames the temporary file over the target. When any step fails
+    /// (a full disk shows at the final flush), the temporary file is removed.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("open until committed");
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&self.temp, &self.target)?;
+        let put_in_place = || -> io::Result<()> {
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&self.temp, &self.target)
+        };
+        if let Err(e) = put_in_place() {
+            let _ = fs::remove_file(&self.temp);
+            if let Some(slot) = self.slot.take() {
+                signals::unregister(slot);
+            }
+            return Err(e);
+        }
         // The rename is durable once the directory is synced; not every file system allows
         // opening a directory, and the data is safe either way, so a failure here is ignored.
         let _ = File::open(&self.dir).and_then(|d| d.sync_all());
@@ -162,6 +172,51 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+/// Temporary files a killed run left beside `target` (`.NAME.partial-PID-N` whose process is
+/// gone): only SIGKILL or a power cut leaves them. Reported, not removed: they are the user's
+/// to inspect.
+pub fn stale_partials(target: &Path) -> Vec<PathBuf> {
+    let Some(name) = target.file_name() else {
+        return Vec::new();
+    };
+    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let pid: u32 = file
+                .strip_prefix(&prefix)?
+                .split('-')
+                .next()?
+                .parse()
+                .ok()?;
+            (!process_alive(pid)).then(|| e.path())
+        })
+        .collect();
+    stale.sort();
+    stale
+}
+
+/// Is a process with this id running (a partial file of a run still going is not stale)?
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 impl Drop for AtomicFile {

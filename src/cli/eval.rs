@@ -19,6 +19,11 @@ use crate::eval::{
 };
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 every line evaluated (rows with unknown labels are \
+reported and skipped); 1 some lines were bad (reported; the figures cover the good ones); 2 a \
+file could not be read."
+)]
 pub struct EvalArgs {
     /// Labelled TSV file (`label<TAB>text`); repeat for several.
     #[arg(long, value_name = "FILE", required = true)]
@@ -66,7 +71,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         write_text(&mut out, &args, &engine, &files, &figures)?;
     }
     out.flush()?;
-    Ok(Exit::Ok)
+    // Bad lines are failures, as rejected records are for rescore: the figures cover only the
+    // good lines. Unknown labels are not (the contract says to report and skip them).
+    Ok(if files.iter().any(|f| !f.bad.is_empty()) {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    })
 }
 
 /// Read: every labelled file, its bad lines and unknown labels reported on standard error.

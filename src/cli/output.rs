@@ -3,10 +3,17 @@
 use std::io::{self, IsTerminal};
 
 /// A closed standard output (`smishd ... | head`) ends the command quietly with status 0.
+///
+/// serde_json wraps the write error of a value it writes itself (any JSON longer than standard
+/// output's buffer) in its own error, whose `source` skips the `io::Error`, so it is asked for
+/// the kind directly.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        let kind = match c.downcast_ref::<serde_json::Error>() {
+            Some(json) => json.io_error_kind(),
+            None => c.downcast_ref::<io::Error>().map(io::Error::kind),
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 

@@ -118,6 +118,14 @@ pub fn run(args: RescoreArgs) -> anyhow::Result<Exit> {
     let reader = read::reader(input, format, stdin)
         .with_context(|| format!("cannot read the input {}", args.input.display()))?;
 
+    for target in std::iter::once(&args.output).chain(args.rejects.as_ref()) {
+        for stale in crate::batch::write::stale_partials(target) {
+            eprintln!(
+                "smishd: warning: {} was left by a run that was killed; remove it",
+                stale.display()
+            );
+        }
+    }
     let out = Sink::create(&args.output)
         .with_context(|| format!("cannot create the output {}", args.output.display()))?;
     let rejects = match &args.rejects {

@@ -1,8 +1,8 @@
 //! `smishd train`: train the linear model on labelled files and write a model file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{anyhow, bail, Context};
 use clap::Args;
 
 use super::args::{EngineArgs, Exit};
@@ -37,6 +37,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<Exit> {
+    check_out(&args.out)?;
     // Training labels and features come from the rules alone; a loaded model plays no part.
     let mut builder = Engine::builder().without_model();
     if let Some(dir) = &args.engine.rules {
@@ -71,4 +72,44 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Exit> {
         text.len()
     );
     Ok(Exit::Ok)
+}
+
+/// Fails at once, not after minutes of fitting, when the model could not be written: `--out`
+/// is a directory, its folder is missing or not writable, or the file exists read-only. The
+/// file itself is left untouched (an existing model survives a training run that fails).
+fn check_out(out: &Path) -> anyhow::Result<()> {
+    if out.is_dir() {
+        bail!("--out {}: is a directory", out.display());
+    }
+    let name = out
+        .file_name()
+        .ok_or_else(|| anyhow!("--out {}: names no file", out.display()))?;
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if out.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(out)
+            .with_context(|| format!("--out {}: cannot write it", out.display()))?;
+    }
+    let probe = dir.join(format!(
+        ".{}.probe-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| {
+            format!(
+                "--out {}: cannot create files in {}",
+                out.display(),
+                dir.display()
+            )
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

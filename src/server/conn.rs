@@ -264,6 +264,41 @@ impl RateLog {
     }
 }
 
+/// Connections closed since the last trim that make a trim worth it (a few MiB of buffers).
+const TRIM_AFTER_CLOSED: u64 = 256;
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+
+/// Gives memory back to the system after a connection storm, until shutdown.
+///
+/// Each connection's buffers are freed when it closes, but the allocator keeps the freed
+/// pages for reuse: after 9,000 silent connections came and went, the server's RSS stayed at
+/// 4x its baseline. Every few seconds, when many connections have closed since the last
+/// look, `malloc_trim` returns the free pages (a few milliseconds, off the runtime's workers).
+pub async fn trim_after_storms(metrics: Arc<Metrics>, mut shutdown: super::Shutdown) {
+    let mut high = metrics.open_connections();
+    loop {
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = tokio::time::sleep(TRIM_EVERY) => {}
+        }
+        let open = metrics.open_connections();
+        if high >= open + TRIM_AFTER_CLOSED {
+            let _ = tokio::task::spawn_blocking(release_free_memory).await;
+            high = open;
+        } else {
+            high = high.max(open);
+        }
+    }
+}
+
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// What the call layer and the connection share: calls open now, and since when none is.
 #[derive(Debug)]
 pub struct Activity {

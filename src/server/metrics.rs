@@ -186,6 +186,10 @@ impl Metrics {
         self.conns.open.fetch_sub(1, Relaxed);
     }
 
+    pub fn open_connections(&self) -> u64 {
+        self.conns.open.load(Relaxed)
+    }
+
     /// A connection accepted and closed at once: the connection cap was reached.
     pub fn connection_refused(&self) {
         self.conns.refused.fetch_add(1, Relaxed);

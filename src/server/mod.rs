@@ -312,6 +312,10 @@ async fn start(
         "grpc listening"
     );
 
+    tokio::spawn(conn::trim_after_storms(
+        shared.metrics.clone(),
+        shutdown.clone(),
+    ));
     let metrics = match metrics_listener {
         Some(l) => {
             tracing::info!(addr = %l.local_addr()?, "metrics listening");
