@@ -15,11 +15,12 @@
 //!   rule's weight counts even for a message unlike any in the corpora.
 //!
 //! The hash is fixed and documented so a model file means the same thing in every build:
-//! 32-bit FNV-1a over the UTF-8 bytes (offset basis 0x811c9dc5, prime 0x01000193), xor-folded
+//! 32-bit FNV-1a (fnv.rs) over the UTF-8 bytes (offset basis 0x811c9dc5, prime 0x01000193), xor-folded
 //! to 20 bits (`(h >> 20 ^ h) & 0xfffff`). std's `DefaultHasher` is not used: its output may
 //! change between Rust releases. Changing anything here means a new schema name.
 
 use crate::analysis::{Analysis, RuleEvidence};
+use crate::fnv;
 use crate::rules::RuleSet;
 
 /// Name of this feature schema, written in and checked against every model file.
@@ -33,24 +34,7 @@ pub const NGRAM_SPACE: u32 = 1 << HASH_BITS;
 /// The n-gram orders, as written in model files.
 pub const NGRAM_ORDERS: &str = "1,2,3";
 
-const FNV_OFFSET: u32 = 0x811c_9dc5;
-const FNV_PRIME: u32 = 0x0100_0193;
 const MASK: u32 = NGRAM_SPACE - 1;
-
-/// 32-bit FNV-1a of `bytes`, continuing from `h` (start with [`fnv1a_start`]).
-#[inline]
-pub fn fnv1a_feed(mut h: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        h ^= b as u32;
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
-}
-
-#[inline]
-pub fn fnv1a_start() -> u32 {
-    FNV_OFFSET
-}
 
 #[inline]
 fn fold(h: u32) -> u32 {
@@ -60,8 +44,8 @@ fn fold(h: u32) -> u32 {
 /// The id of a named signal `prefix:name` (prefix given with its colon).
 #[inline]
 pub fn signal_id(prefix: &str, name: &str) -> u32 {
-    let h = fnv1a_feed(
-        fnv1a_feed(fnv1a_start(), prefix.as_bytes()),
+    let h = fnv::feed32(
+        fnv::feed32(fnv::OFFSET32, prefix.as_bytes()),
         name.as_bytes(),
     );
     NGRAM_SPACE | fold(h)
@@ -98,17 +82,17 @@ pub fn visit_ngrams(text: &str, f: &mut impl FnMut(u32)) {
         };
         let mut buf = [0u8; 4];
         let bytes = c.encode_utf8(&mut buf).as_bytes();
-        let h1 = fnv1a_feed(fnv1a_start(), bytes);
+        let h1 = fnv::feed32(fnv::OFFSET32, bytes);
         f(fold(h1));
         let h2 = if seen >= 1 {
-            let h = fnv1a_feed(prev1, bytes);
+            let h = fnv::feed32(prev1, bytes);
             f(fold(h));
             h
         } else {
             0
         };
         if seen >= 2 {
-            f(fold(fnv1a_feed(prev2, bytes)));
+            f(fold(fnv::feed32(prev2, bytes)));
         }
         prev1 = h1;
         prev2 = h2;
@@ -193,14 +177,6 @@ mod tests {
     }
 
     #[test]
-    fn fnv_matches_reference_vectors() {
-        // Published FNV-1a 32-bit test vectors.
-        assert_eq!(fnv1a_feed(fnv1a_start(), b""), 0x811c9dc5);
-        assert_eq!(fnv1a_feed(fnv1a_start(), b"a"), 0xe40c292c);
-        assert_eq!(fnv1a_feed(fnv1a_start(), b"foobar"), 0xbf9cf968);
-    }
-
-    #[test]
     fn ngram_counts_and_digit_collapsing() {
         // 3 chars: 3 unigrams + 2 bigrams + 1 trigram.
         assert_eq!(ngrams("abc").len(), 6);
@@ -235,7 +211,7 @@ mod tests {
             for i in 0..chars.len() {
                 for n in 1..=3.min(i + 1) {
                     let gram: String = chars[i + 1 - n..=i].concat();
-                    want.push(fold(fnv1a_feed(fnv1a_start(), gram.as_bytes())));
+                    want.push(fold(fnv::feed32(fnv::OFFSET32, gram.as_bytes())));
                 }
             }
             let mut got = Vec::new();

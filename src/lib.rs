@@ -3,22 +3,33 @@
 //! # The way of one message
 //!
 //! ```text
-//! Message { text, sender }
-//!   -> normalise   Normalized { text, map back to original byte offsets }      normalize.rs
-//!   -> rules       Aho-Corasick over normalised text -> fired rules + spans     rules/
-//!   -> links       URLs in the original text -> registrable domain -> reputation links/
-//!   -> features    sparse vector: hashed n-grams + hit, link and sender signals features.rs
-//!   -> model       sparse dot product -> class probabilities                   model/
-//!   -> verdict     score = P(fraud), category, allow/flag/block                verdict.rs
+//! Message { text, sender }                                                  analysis.rs
+//!   -> normalise   Normalized { text, map back to original byte offsets }    normalize.rs
+//!   -> rules       Aho-Corasick over normalised text -> fired rules + spans   rules/
+//!   -> links       the text as a phone shows it -> links -> registrable
+//!                  domain -> reputation                                       links/
+//!   -> sender      the kind of sender id                                      sender.rs
+//!      = Analysis  everything the stages found                                analysis.rs
+//!   -> features    hashed n-grams + rule, link, sender and evidence signals   features.rs
+//!   -> model       sparse dot product -> class probabilities                 model/
+//!   -> verdict     score = P(fraud), category, allow/flag/block, hits         verdict.rs
+//!      = Judgement the verdict and its evidence                               verdict.rs
 //! ```
 //!
-//! One [`Engine`](engine::Engine) owns everything compiled. It is immutable, synchronous and
+//! [`Engine::judge`](engine::Engine::judge) runs the whole way with a per-thread scratch
+//! analysis, and is the one place a verdict is made: `score`, `rescore`, `eval` and the daemon
+//! all answer from it; `train` reads the same analysis and features through the engine.
+//! What a character is (invisible, a lookalike dot) is decided once, in chars.rs, for the
+//! normaliser and the links alike. ARCHITECTURE.md says who may import whom.
+//!
+//! One [`Engine`] owns everything compiled. It is immutable, synchronous and
 //! `Send + Sync`, built once (from a directory or the defaults compiled into the binary, see
 //! defaults.rs) and shared through `Arc`; a reload builds a new one and swaps it in.
 //!
 //! # Layout
 //!
-//! - `category.rs`: the contract's categories;
+//! - `error.rs`: the library's error, its kinds and its source;
+//! - `category.rs`: the contract's categories and the class count;
 //! - `chars.rs`: what a character is (invisible, a lookalike dot, CJK), for every stage
 //!   that reads text;
 //! - `normalize.rs`: obfuscation-proof normalisation with an offset map;
@@ -29,20 +40,24 @@
 //! - `sender.rs`: the kind of sender id;
 //! - `analysis.rs`: the types that travel between stages (the message, its analysis, the
 //!   summed rule evidence) and the rules-only scorer;
+//! - `fnv.rs`: FNV-1a, the one hand-written hash (feature ids, the split, domain lists);
 //! - `features.rs`: the feature schema (hashed n-grams, rule, link and sender signals);
 //! - `model/`: the linear model's file format (`file.rs`) and sparse inference (`infer.rs`);
 //!   it is handed feature ids by the engine and knows nothing else;
 //! - `train.rs`: training the model with linfa-logistic;
-//! - `eval.rs`: labelled data, the train/validation split, evaluation figures and the PR plot;
+//! - `eval/`: labelled data and the train/validation split (`data.rs`), evaluation figures
+//!   (`figures.rs`), the precision-recall plot (`plot.rs`);
 //! - `verdict.rs`: thresholds, the verdict and the evidence behind it (a [`Judgement`]);
 //! - `engine.rs`: the engine and its builder, and the one way through it
 //!   ([`Engine::judge`](engine::Engine::judge)) every face uses;
 //! - `defaults.rs`: everything compiled in, in one place;
 //! - `campaign/`: template fingerprints, the daemon's sliding window of campaigns, and the
 //!   campaigns report of a log;
-//! - `batch/`: batch rescoring of message logs (read, score in order, write atomically, compare, redact);
+//! - `batch/`: batch rescoring of message logs: records and their parsing and output lines
+//!   (`record.rs`), opening, gzip and JSONL (`read.rs`), CSV/TSV (`delimited.rs`), threads
+//!   scoring in order (`pipeline.rs`), atomic output (`write.rs`), compare, redact;
 //! - `server/`: the gRPC daemon (service, hot reload, config, limits, metrics);
-//! - `cli/`: one file per subcommand.
+//! - `cli/`: one file per subcommand, and what they share (`args.rs`).
 //!
 //! smishd stores no message text and logs none: only matched fragments and links appear in a
 //! verdict.
@@ -58,6 +73,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod fnv;
 pub mod links;
 pub mod model;
 pub mod normalize;

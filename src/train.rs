@@ -474,7 +474,7 @@ fn write_model(
     file.header.validation = validation.clone();
     summary.extend(validation);
     file.header.model_version = opts.version.clone().unwrap_or_else(|| {
-        let h = features::fnv1a_feed(features::fnv1a_start(), file.write().as_bytes());
+        let h = crate::fnv::feed32(crate::fnv::OFFSET32, file.write().as_bytes());
         format!("{}-{h:08x}", today())
     });
     (file, summary)

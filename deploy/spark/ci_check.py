@@ -4,6 +4,8 @@
 make TSV DIR: writes DIR/logs/a.jsonl and DIR/logs/b.jsonl.gz (the labelled TSV as JSONL with
 ids, bad lines mixed in) and DIR/all.jsonl, the same lines in one file for the reference run.
 
+make-tsv TSV DIR / compare-tsv DIR: the same for a TSV file with a header (DIR/tsv/).
+
 compare DIR JOB_STDOUT: the Spark job's verdicts and rejects against one `smishd rescore`
 process over DIR/all.jsonl (DIR/ref.jsonl, DIR/ref_rejects.jsonl). Exits 1, loudly, on any
 difference.
@@ -52,6 +54,46 @@ def make(tsv, out):
     with open(os.path.join(out, "split.json"), "w") as f:
         json.dump({"a_lines": half, "lines": len(lines), "bad": expected_bad}, f)
     print(f"input: {len(lines)} lines ({expected_bad} bad) in a.jsonl ({half}) and b.jsonl.gz")
+
+
+def make_tsv(tsv, out, n=30000):
+    """DIR/tsv/in.tsv: a header, then `id<TAB>text` rows (quotes dropped: a quoted field may
+    span lines, which Spark cannot split), an empty text every 4,999 rows."""
+    rows, bad = ["id\ttext"], 0
+    with open(tsv, encoding="utf-8") as f:
+        for i, row in enumerate(f):
+            if i == n:
+                break
+            rows.append(f"t{i:06d}\t" + row.rstrip("\n").partition("\t")[2].replace('"', ""))
+            if i % 4999 == 4998:
+                rows.append(f"bad{i}\t")
+                bad += 1
+    os.makedirs(os.path.join(out, "tsv"), exist_ok=True)
+    with open(os.path.join(out, "tsv", "in.tsv"), "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+    print(f"tsv input: {len(rows) - 1} rows ({bad} with an empty text) after a header")
+
+
+def compare_tsv(d):
+    """The job's TSV verdicts and rejects against the reference run's (DIR/tsv/ref*.jsonl)."""
+    t = os.path.join(d, "tsv")
+    ref = {json.loads(x)["id"]: x.rstrip("\n") for x in open(os.path.join(t, "ref.jsonl"))}
+    got = {}
+    for _, lines in read_lines(os.path.join(t, "out", "verdicts", "part-*")):
+        got.update((json.loads(x)["id"], x) for x in lines)
+    parts = len(glob.glob(os.path.join(t, "out", "verdicts", "part-*")))
+    rejects = [json.loads(x) for _, lines in read_lines(os.path.join(t, "out", "rejects", "part-*"))
+               for x in lines]
+    mine = sorted((x["line"], x["reason"], x.get("id")) for x in rejects)
+    theirs = sorted((x["line"], x["reason"], x.get("id"))
+                    for x in map(json.loads, open(os.path.join(t, "ref_rejects.jsonl"))))
+    ok = got == ref and mine == theirs and len(mine) > 0 and parts > 1
+    print(f"{'ok  ' if ok else 'FAIL'} tsv, header in front of every partition: {len(got)} verdicts "
+          f"in {parts} files identical to the reference ({len(ref)}); rejects at the same lines "
+          f"({len(mine)} vs {len(theirs)})")
+    if not ok:
+        print("SPARK JOB CHECK FAILED: tsv", file=sys.stderr)
+        sys.exit(1)
 
 
 def read_lines(pattern):
@@ -127,5 +169,9 @@ if __name__ == "__main__":
         make(sys.argv[2], sys.argv[3])
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3])
+    elif cmd == "make-tsv":
+        make_tsv(sys.argv[2], sys.argv[3])
+    elif cmd == "compare-tsv":
+        compare_tsv(sys.argv[2])
     else:
         sys.exit(f"unknown command {cmd}")

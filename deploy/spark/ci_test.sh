@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Spark job in local mode against one `smishd rescore` process, over the cn_sms_spam sample
 # turned into JSONL (two files, one gzipped, bad lines mixed in): every record accounted for,
-# verdicts identical by id, rejects at the same lines for the same reasons. Then a rule set
-# smishd cannot load must fail the job and leave no output. Exits non-zero on any difference.
+# verdicts identical by id, rejects at the same lines for the same reasons. The same for a TSV
+# with a header split over several partitions. Then a rule set smishd cannot load must fail
+# the job and leave no output. Exits non-zero on any difference.
 # usage: deploy/spark/ci_test.sh SMISHD DATA_DIR
 # Needs Java 17 (skipped, with a line saying so, when there is no java); installs
 # deploy/requirements.txt into a venv (target/deploy-venv, or $SMISHD_DEPLOY_VENV).
@@ -50,6 +51,24 @@ if [ "$status" -ne 1 ]; then
     exit 1
 fi
 python3 "$here/ci_check.py" compare "$tmp" "$tmp/job.out"
+
+echo "-- TSV with a header, partitions of at most 1 MiB, against one rescore process"
+python3 "$here/ci_check.py" make-tsv "$data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv" "$tmp"
+if ! "${job[@]}" --input "$tmp/tsv/in.tsv" --format tsv --output "$tmp/tsv/out/verdicts" \
+        --rejects "$tmp/tsv/out/rejects" --partition-mb 1 >"$tmp/tsv/job.out" 2>"$tmp/tsv/job.err"; then
+    tail -n 40 "$tmp/tsv/job.err"
+    echo "FAIL: the Spark job failed on TSV input"
+    exit 1
+fi
+cat "$tmp/tsv/job.out"
+status=0
+"$bin" rescore --input "$tmp/tsv/in.tsv" --output "$tmp/tsv/ref.jsonl" \
+    --rejects "$tmp/tsv/ref_rejects.jsonl" || status=$?
+if [ "$status" -ne 1 ]; then
+    echo "FAIL: the reference rescore of the TSV exited $status (expected 1)"
+    exit 1
+fi
+python3 "$here/ci_check.py" compare-tsv "$tmp"
 
 echo "-- a rule set smishd cannot load fails the job and leaves no output"
 cp -r "$repo/rules" "$tmp/bad-rules"

@@ -260,9 +260,13 @@ def make_scorer(cfg, parts):
             m = SUMMARY.search(err_text)
             reported = tuple(int(x) for x in m.groups()) if m else None
             if sent != scored + rejected or (reported and reported != (sent, scored, rejected)):
+                hint = ""
+                if header is not None:
+                    hint = ("; a quoted CSV/TSV field spanning lines cannot be split by Spark: "
+                            "convert such input to JSONL")
                 raise RuntimeError(
                     f"partition {index}: sent {sent} records but got {scored} verdicts and "
-                    f"{rejected} rejects (smishd reported {reported})")
+                    f"{rejected} rejects (smishd reported {reported}){hint}")
             yield (TALLY + json.dumps({"p": index, "lines": counts["lines"], "read": sent,
                                        "scored": scored, "rejected": rejected})).encode("utf-8")
         finally:

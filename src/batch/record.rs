@@ -1,7 +1,8 @@
 //! Rescore records: the input formats, what a reader hands over (chunks of [`Item`]s), why a
-//! record is rejected ([`Reason`]), and one record in and out: parsing a JSONL line or the CSV/TSV fields the reader cut
-//! (into a [`Record`] to score or a [`Rejected`] with its reason), and encoding a verdict or a
-//! reject as one output line. No threads here: the pipeline calls these from its pool.
+//! record is rejected ([`Reason`]), and one record in and out: parsing a JSONL line or the
+//! CSV/TSV fields a reader cut (into a `Record` to score or a `Rejected` with its reason), and
+//! encoding a verdict or a reject as one output line. No threads here: the pipeline calls
+//! these from its pool.
 
 use std::borrow::Cow;
 use std::io;

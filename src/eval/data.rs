@@ -7,18 +7,14 @@ use std::path::{Path, PathBuf};
 use crate::category::Category;
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::TextProblem;
+use crate::fnv;
 
 /// Share of (deduplicated, normalised) texts held out for validation, in percent.
 pub const VALIDATION_PERCENT: u64 = 20;
 
 /// 64-bit FNV-1a of the normalised text: the split key, stable across builds and platforms.
 pub fn split_hash(normalized: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in normalized.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    fnv::feed64(fnv::OFFSET64, normalized.as_bytes())
 }
 
 /// Is this normalised text in the validation split? Training never sees these texts; `smishd

@@ -19,6 +19,7 @@ use std::path::Path;
 use super::host::{canonical_name, SuffixList};
 use super::lookalike::Brands;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fnv;
 
 /// The list files a domains directory may hold, by stem.
 pub const LIST_NAMES: [&str; 6] = [
@@ -172,16 +173,7 @@ fn hash_name(s: &str) -> u64 {
 /// [`hash_name`] of the ASCII-lower-cased bytes.
 #[inline]
 fn hash_lower(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b.to_ascii_lowercase());
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    fnv::mix64(fnv::feed64_ascii_lower(fnv::OFFSET64, bytes))
 }
 
 /// Every list, loaded.
