@@ -19,6 +19,8 @@
 //! The feature n-grams are hashed over this text with digit runs collapsed, so `二十五分钟`
 //! and `25分钟` now give the same n-grams; nothing else of the feature space changes.
 
+use std::cell::RefCell;
+
 use super::{copy_range, Normalized};
 
 /// Units a number may stand before, and the one form each becomes. Longer spellings first.
@@ -276,12 +278,25 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
             }
             continue;
         }
-        if b < 0x80 {
-            i += 1;
+        // Every Chinese numeral and `半` is a three-byte character: others are skipped by
+        // their lead byte, and three-byte ones decoded by hand (the hot path of every message).
+        if !(0xE0..0xF0).contains(&b) {
+            i += match b {
+                0..0x80 => 1,
+                0xF0.. => 4,
+                _ => 2,
+            };
             continue;
         }
-        let c = text[i..].chars().next().unwrap_or_default();
-        let len = c.len_utf8();
+        let cp = ((b as u32 & 0x0F) << 12)
+            | ((bytes[i + 1] as u32 & 0x3F) << 6)
+            | (bytes[i + 2] as u32 & 0x3F);
+        let c = char::from_u32(cp).unwrap_or_default();
+        let len = 3;
+        if c != '半' && !starts_cn_number(c) {
+            i += len;
+            continue;
+        }
         if c == '半' {
             if let Some((ge, false, unit_len, form)) = after_number(&text[i + len..], false) {
                 i = push_number(
@@ -341,20 +356,32 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
     if edits.is_empty() {
         return false;
     }
-    let mut next = Normalized::default();
-    next.text.reserve(out.text.len() + 8);
-    let mut pos = 0;
-    for e in edits {
-        copy_range(out, pos, e.start, &mut next);
-        let (orig_start, orig_end) = out.original_span(e.start, e.end);
-        for c in e.with.chars() {
-            next.push(c, orig_start, orig_end);
-        }
-        pos = e.end;
+    // The rewritten text is built in a per-thread buffer and swapped in, so that the buffers
+    // of both are reused from message to message.
+    thread_local! {
+        static NEXT: RefCell<Normalized> = RefCell::default();
     }
-    copy_range(out, pos, out.text.len(), &mut next);
-    next.had_invisible = out.had_invisible;
-    *out = next;
+    NEXT.with(|cell| {
+        let mut fresh = Normalized::default();
+        let mut borrowed = cell.try_borrow_mut();
+        let next = match borrowed.as_deref_mut() {
+            Ok(next) => next,
+            Err(_) => &mut fresh,
+        };
+        next.clear();
+        let mut pos = 0;
+        for e in &edits {
+            copy_range(out, pos, e.start, next);
+            let (orig_start, orig_end) = out.original_span(e.start, e.end);
+            for c in e.with.chars() {
+                next.push(c, orig_start, orig_end);
+            }
+            pos = e.end;
+        }
+        copy_range(out, pos, out.text.len(), next);
+        next.had_invisible = out.had_invisible;
+        std::mem::swap(out, next);
+    });
     true
 }
 
