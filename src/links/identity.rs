@@ -18,8 +18,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::reputation::{with_identity_mismatch, Reputation};
-use super::UrlFinding;
+use super::reputation::{with_identity_mismatch, Reputation, UrlFinding};
 use crate::error::{Error, ErrorKind, Result};
 use crate::normalize::normalize;
 

@@ -21,8 +21,6 @@
 
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::chars::{has_invisible, Visible};
 use crate::defaults::MAX_URLS_PER_MESSAGE;
 use crate::error::{Error, Result};
@@ -40,24 +38,7 @@ pub use fold::may_contain_link;
 pub use host::SuffixList;
 pub use identity::Identities;
 pub use lists::{DomainSet, Lists};
-pub use reputation::Reputation;
-
-/// One link found in a message.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct UrlFinding {
-    /// The link as written in the original text.
-    pub raw: String,
-    /// Half-open UTF-8 byte span of `raw` in the original text.
-    pub start: usize,
-    pub end: usize,
-    /// Canonical URL.
-    pub url: String,
-    pub host: String,
-    pub registrable_domain: String,
-    pub reputation: Reputation,
-    /// Named reasons, SCREAMING_SNAKE (`SUSPICIOUS_TLD`, `LOOKALIKE_BRAND`, ...).
-    pub reasons: Vec<&'static str>,
-}
+pub use reputation::{Reputation, UrlFinding};
 
 /// Finds and judges links. Immutable once built.
 #[derive(Debug)]

@@ -55,6 +55,23 @@ impl Reputation {
     }
 }
 
+/// One link found in a message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UrlFinding {
+    /// The link as written in the original text.
+    pub raw: String,
+    /// Half-open UTF-8 byte span of `raw` in the original text.
+    pub start: usize,
+    pub end: usize,
+    /// Canonical URL.
+    pub url: String,
+    pub host: String,
+    pub registrable_domain: String,
+    pub reputation: Reputation,
+    /// Named reasons, SCREAMING_SNAKE (`SUSPICIOUS_TLD`, `LOOKALIKE_BRAND`, ...).
+    pub reasons: Vec<&'static str>,
+}
+
 /// Reasons that make a link risky. `SCHEMELESS`, `TRUSTED_LIST` and `OFFICIAL_BRAND` only
 /// describe it.
 pub const RISK_REASONS: &[&str] = &[

@@ -379,6 +379,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn connection_settings_from_file_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smishd.toml");
+        std::fs::write(
+            &path,
+            "[connections]\nmax_connections = 100\nidle_timeout_ms = 5000\nkeepalive_interval_ms = 7000\n[limits]\nmax_id_bytes = 64\n",
+        )
+        .unwrap();
+        let flags = ServeFlags {
+            config: Some(path.clone()),
+            idle_timeout_ms: Some(9000),
+            keepalive_timeout_ms: Some(3000),
+            max_sender_bytes: Some(32),
+            ..ServeFlags::default()
+        };
+        let c = Config::load(&flags, None, None).unwrap();
+        let want = Connections {
+            max_connections: 100,
+            handshake_timeout_ms: defaults::HANDSHAKE_TIMEOUT_MS,
+            idle_timeout_ms: 9000,
+            keepalive_interval_ms: 7000,
+            keepalive_timeout_ms: 3000,
+        };
+        assert_eq!(c.connections, want);
+        assert_eq!((c.limits.max_id_bytes, c.limits.max_sender_bytes), (64, 32));
+        std::fs::write(&path, "[connections]\nhandshake_timeout_ms = 0\n").unwrap();
+        let err = Config::load(&flags, None, None).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("handshake_timeout_ms"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
     fn file_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("smishd.toml");
