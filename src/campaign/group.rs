@@ -8,7 +8,8 @@
 //!
 //! Memory: a campaign holds its counts, up to 64 exact sender hashes (then a 256-register
 //! HyperLogLog), first and last line and time stamp, and its masked template (text of one copy
-//! until a second arrives, then their common part). When more than [`Options::max_campaigns`]
+//! until a second arrives, then their common part; a copy that shares less than half of the
+//! template is left out of it). When more than [`Options::max_campaigns`]
 //! campaigns are held, the smallest are dropped (lossy counting: first those seen once, then
 //! twice, ...), and the records they held are counted in [`Grouper::dropped_records`]. A
 //! campaign that keeps repeating survives; one of a few copies spread thinly over a huge log
@@ -16,8 +17,10 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::fingerprint::Fingerprint;
+use super::mask::GAP;
 use super::template;
 use crate::category::Category;
 use crate::verdict::Action;
@@ -186,15 +189,31 @@ impl CampaignStats {
         self.verdicts[action_index(o.action)] += 1;
         self.categories[o.category.index()] += 1;
         if self.merged < template::MERGES {
-            let a: Vec<char> = self.template.chars().collect();
-            let b: Vec<char> = o.masked.chars().collect();
-            self.template = template::merge(&a, &b)
-                .into_iter()
-                .collect::<String>()
-                .into();
-            self.merged += 1;
+            if *self.template == *o.masked {
+                self.merged += 1;
+            } else {
+                let a: Vec<char> = self.template.chars().collect();
+                let b: Vec<char> = o.masked.chars().collect();
+                let common = template::merge(&a, &b);
+                // A copy linked through a chain of near-duplicates may share little with the
+                // template: it is left out rather than let it erode the template to gaps (half
+                // of the readable template must survive the merge).
+                if solid(&common) * 2 >= solid(&a) {
+                    self.template = common.into_iter().collect::<String>().into();
+                    self.merged += 1;
+                }
+            }
         }
     }
+}
+
+/// Characters of `t` in runs of three or more between gaps: what a reader can still read
+/// (scattered single letters in common do not count).
+fn solid(t: &[char]) -> usize {
+    t.split(|&c| c == GAP)
+        .map(<[char]>::len)
+        .filter(|&n| n >= 3)
+        .sum()
 }
 
 fn action_index(a: Action) -> usize {
@@ -205,11 +224,33 @@ fn action_index(a: Action) -> usize {
     }
 }
 
+/// Band keys are already uniform 64-bit hashes: the map uses them as they are.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap = HashMap<u64, u32, BuildHasherDefault<KeyHasher>>;
+
 /// The grouping of the module docs.
 #[derive(Debug, Default)]
 pub struct Grouper {
     opts: Options,
-    keys: HashMap<u64, u32>,
+    keys: KeyMap,
     campaigns: Vec<CampaignStats>,
     dropped: u64,
     floor: u64,
@@ -350,6 +391,31 @@ mod tests {
         }
         let n = s.count() as f64;
         assert!((n - 5000.0).abs() / 5000.0 < 0.2, "{n}");
+    }
+
+    fn obs(line: u64, masked: &str) -> Observation {
+        Observation {
+            line,
+            fingerprint: Fingerprint { keys: [7; 12] },
+            masked: masked.into(),
+            sender: None,
+            time: None,
+            action: Action::Allow,
+            category: Category::None,
+        }
+    }
+
+    #[test]
+    fn a_copy_that_shares_little_does_not_erode_the_template() {
+        let mut g = Grouper::new(Options::default());
+        g.add(&obs(1, "your parcel Nr N is held, pay at L today"));
+        g.add(&obs(2, "your parcel Nr N is held, pay at L now"));
+        g.add(&obs(3, "completely other words here"));
+        g.add(&obs(4, "your parcel Nr N is held, pay at L now"));
+        let c = &g.finish(1)[0];
+        assert_eq!(c.size, 4);
+        let t = c.template().unwrap();
+        assert!(t.starts_with("your parcel Nr N is held, pay at L "), "{t}");
     }
 
     #[test]

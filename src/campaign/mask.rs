@@ -171,6 +171,25 @@ fn starts_with(s: &[char], at: usize, word: &str) -> bool {
 fn mask_names(s: &mut Vec<char>) {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for i in 0..s.len() {
+        // The first characters of every honorific, salutation and greeting below.
+        if !matches!(
+            s[i],
+            '先' | '女'
+                | '小'
+                | '老'
+                | '经'
+                | '同'
+                | '总'
+                | '主'
+                | '师'
+                | '尊'
+                | '亲'
+                | '您'
+                | 'd'
+                | 'h'
+        ) {
+            continue;
+        }
         if HONORIFICS.iter().any(|h| starts_with(s, i, h)) {
             let mut start = i;
             while start > 0

@@ -22,8 +22,7 @@ use super::group::{Grouper, Observation, Options as GroupOptions};
 use super::mask::mask_into;
 use crate::batch::record::{Chunk, Item, Reason, RecordReader};
 use crate::defaults::{MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
-use crate::engine::{check_text, Engine, Message, TextProblem};
-use crate::normalize::normalize_into;
+use crate::engine::{check_text, Analysis, Engine, Message, TextProblem};
 
 /// Records per rayon task.
 const PIECE_RECORDS: usize = 256;
@@ -89,10 +88,41 @@ pub fn scan(
             }
         })?;
 
-    let mut grouper = Grouper::new(group);
-    let mut summary = Summary::default();
+    // Grouping is sequential (input order decides ids and first copies): it runs on its own
+    // thread, taking each chunk's results while the pool scores the next chunk.
+    let (done_tx, done_rx) = sync_channel::<Vec<Vec<Outcome>>>(2);
+    let grouping = thread::Builder::new()
+        .name("smishd-group".into())
+        .spawn(move || {
+            let mut grouper = Grouper::new(group);
+            let mut summary = Summary::default();
+            for outcome in done_rx.iter().flatten().flatten() {
+                summary.read += 1;
+                match outcome {
+                    Outcome::Grouped(o) => {
+                        summary.grouped += 1;
+                        grouper.add(&o);
+                    }
+                    Outcome::Short => summary.short += 1,
+                    Outcome::Rejected(line, reason) => {
+                        if summary.rejected < LISTED_REJECTS as u64 {
+                            eprintln!("smishd: line {line}: {}", reason.as_str());
+                        }
+                        summary.rejected += 1;
+                    }
+                }
+            }
+            (grouper, summary)
+        })?;
+    let mut read_error = None;
     for chunk in rx.iter() {
-        let chunk = chunk?;
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        };
         let pieces: Vec<Vec<Outcome>> = pool.install(|| {
             chunk
                 .items
@@ -100,22 +130,16 @@ pub fn scan(
                 .map(|items| items.iter().map(|it| process(&chunk, it, engine)).collect())
                 .collect()
         });
-        for outcome in pieces.into_iter().flatten() {
-            summary.read += 1;
-            match outcome {
-                Outcome::Grouped(o) => {
-                    summary.grouped += 1;
-                    grouper.add(&o);
-                }
-                Outcome::Short => summary.short += 1,
-                Outcome::Rejected(line, reason) => {
-                    if summary.rejected < LISTED_REJECTS as u64 {
-                        eprintln!("smishd: line {line}: {}", reason.as_str());
-                    }
-                    summary.rejected += 1;
-                }
-            }
+        if done_tx.send(pieces).is_err() {
+            break;
         }
+    }
+    drop(done_tx);
+    let (grouper, mut summary) = grouping
+        .join()
+        .map_err(|_| io::Error::other("the grouping thread failed"))?;
+    if let Some(e) = read_error {
+        return Err(e);
     }
     let _ = reader_thread.join();
     if summary.rejected > LISTED_REJECTS as u64 {
@@ -154,16 +178,15 @@ fn process(chunk: &Chunk, item: &Item, engine: &Engine) -> Outcome {
         Err((line, reason)) => return Outcome::Rejected(line, reason),
     };
     thread_local! {
-        static SCRATCH: std::cell::RefCell<(crate::normalize::Normalized, Vec<char>)> =
-            std::cell::RefCell::default();
+        static SCRATCH: std::cell::RefCell<(Analysis, Vec<char>)> = std::cell::RefCell::default();
     }
     let msg = Message::new(&rec.text).with_sender(rec.sender.as_deref());
     let scored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let v = engine.score(&msg);
         SCRATCH.with(|cell| {
-            let (norm, masked) = &mut *cell.borrow_mut();
-            normalize_into(&rec.text, norm);
-            mask_into(norm.as_str(), masked);
+            let (analysis, masked) = &mut *cell.borrow_mut();
+            // The fingerprint comes from the normalised text the verdict was made from.
+            let v = engine.judge_with(&msg, analysis).verdict;
+            mask_into(analysis.normalized.as_str(), masked);
             Fingerprint::of_masked(masked)
                 .map(|fp| (v.verdict, v.category, fp, masked.iter().collect::<String>()))
         })
