@@ -1,4 +1,4 @@
-//! Features of one analysed message, schema [`SCHEMA`] (`smishd-features-v1`).
+//! Features of one analysed message, schema [`SCHEMA`] (`smishd-features-v3`).
 //!
 //! A message becomes a SET of feature ids (binary features, value 1), in two spaces:
 //!
@@ -7,6 +7,8 @@
 //!   length read the same);
 //! - `2^20 .. 2^21`: named signals, hashed from a key `prefix:name`: every fired rule
 //!   (`rule:RED_CODE_THREAT`), every fired rule's category (`category:positive_parcel`), every
+//!   scam rule that fired only through negated or quoted keywords, as in a warning that quotes
+//!   the scam (`negated:RED_CODE_THREAT`, `negated_category:close_contact_red_code`), every
 //!   link's reputation (`url:suspicious`) and reason (`url_reason:SUSPICIOUS_TLD`), the
 //!   sender's kind when a sender was given (`sender:mobile`), and the level the rule authors'
 //!   summed weights reach ([`RuleEvidence`]): `evidence:fraud>=N` for each N of
@@ -17,14 +19,16 @@
 //! The hash is fixed and documented so a model file means the same thing in every build:
 //! 32-bit FNV-1a (fnv.rs) over the UTF-8 bytes (offset basis 0x811c9dc5, prime 0x01000193), xor-folded
 //! to 20 bits (`(h >> 20 ^ h) & 0xfffff`). std's `DefaultHasher` is not used: its output may
-//! change between Rust releases. Changing anything here means a new schema name.
+//! change between Rust releases. Changing anything here means a new schema name: v3 added the
+//! negated-rule signals and reads text whose numbers before units are in one form
+//! (normalize/numbers.rs).
 
 use crate::analysis::{Analysis, RuleEvidence};
 use crate::fnv;
 use crate::rules::RuleSet;
 
 /// Name of this feature schema, written in and checked against every model file.
-pub const SCHEMA: &str = "smishd-features-v2";
+pub const SCHEMA: &str = "smishd-features-v3";
 /// Name of the hash function, written in every model file.
 pub const HASH: &str = "fnv1a32-xorfold";
 /// Bits of the hashed spaces.
@@ -106,6 +110,11 @@ pub fn visit_signals(rules: &RuleSet, analysis: &Analysis, f: &mut impl FnMut(&s
         let rule = rules.rule(fired.rule);
         f("rule:", &rule.id);
         f("category:", rule.category.as_str());
+    }
+    for negated in &analysis.negated {
+        let rule = rules.rule(negated.rule);
+        f("negated:", &rule.id);
+        f("negated_category:", rule.category.as_str());
     }
     for u in &analysis.urls {
         f("url:", u.reputation.as_str());

@@ -60,9 +60,9 @@ fn refusal(text: &str) -> String {
 #[test]
 fn loader_refuses_mismatches_precisely() {
     let good = sample_file().write();
-    let e = refusal(&good.replace("schema = smishd-features-v2", "schema = smishd-features-v1"));
+    let e = refusal(&good.replace("schema = smishd-features-v3", "schema = smishd-features-v1"));
     assert!(e.contains("feature schema \"smishd-features-v1\""), "{e}");
-    assert!(e.contains("smishd-features-v2"), "{e}");
+    assert!(e.contains("smishd-features-v3"), "{e}");
     let e = refusal(&good.replacen("smishd-model 1", "smishd-model 2", 1));
     assert!(e.contains("format version \"2\""), "{e}");
     let e = refusal(&good.replacen("smishd-model 1", "other-thing 1", 1));

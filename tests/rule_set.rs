@@ -113,3 +113,29 @@ fn shipped_warnings_that_negate_or_quote_the_scam_pass() {
         }
     }
 }
+
+/// A warning that quotes the scam must look different to the model from the scam itself: a
+/// rule fired only through negated keywords becomes a `negated:` signal, never a `rule:` one.
+#[test]
+fn negated_rules_reach_the_model_as_their_own_signals() {
+    let engine = Engine::builder().without_model().build().unwrap();
+    let signals = |text: &str| {
+        let analysis = engine.analyze(&Message::new(text));
+        let mut out = Vec::new();
+        smishd::features::visit_signals(engine.rules(), &analysis, &mut |p, n| {
+            out.push(format!("{p}{n}"))
+        });
+        out
+    };
+    let warning = signals("工作人员不会要求您提供银行卡号或验证码，请勿相信。");
+    assert!(
+        warning.iter().any(|s| s.starts_with("negated:")),
+        "{warning:?}"
+    );
+    assert!(
+        warning.iter().any(|s| s.starts_with("negated_category:")),
+        "{warning:?}"
+    );
+    let scam = signals("请立即提供您的银行卡号和验证码");
+    assert!(!scam.iter().any(|s| s.starts_with("negated")), "{scam:?}");
+}

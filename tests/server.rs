@@ -1148,7 +1148,8 @@ async fn debug_logs_carry_no_text_no_numbers() {
             "+8613987654321",
             "11010519491231002X",
             "6222021234567890123",
-            "95588",
+            // A bank-style short code, long enough that no timestamp or digest holds it by chance.
+            "1065595588",
             "tracking-ID-Q7Z3",
         ];
         let texts = [

@@ -5,7 +5,7 @@
 //! smishd-model 1
 //! # comments anywhere
 //! model_version = 2026.11.28-1a2b3c4d
-//! schema = smishd-features-v2
+//! schema = smishd-features-v3
 //! hash = fnv1a32-xorfold
 //! hash_bits = 20
 //! ngram_orders = 1,2,3
