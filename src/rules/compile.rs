@@ -7,30 +7,12 @@ use std::path::Path;
 
 use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-use super::format::{line_of, RawKeyword, RawRule, RuleFile, RuleSource};
+use super::format::{line_of, Diagnostic, RawKeyword, RawRule, RuleFile, RuleSource};
 use super::keyword::Keyword;
 use super::lexicon::{Lexicons, SCOPE_LEXICONS};
 use super::{scope, Case, CaseExpect, Group, Rule, RuleAction, RuleSet};
 use crate::category::Category;
 use crate::error::{Error, ErrorKind, Result};
-
-/// One problem found in a rule set, with where it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// `file:line`
-    pub location: String,
-    pub rule: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.rule {
-            Some(rule) => write!(f, "rule {rule} in {}: {}", self.location, self.message),
-            None => write!(f, "{}: {}", self.location, self.message),
-        }
-    }
-}
 
 /// Reads a rule directory: VERSION and every `*.toml`, in name order.
 pub fn read_dir(dir: &Path) -> Result<(String, Vec<RuleSource>)> {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::compile::Diagnostic;
+use super::format::Diagnostic;
 use super::format::{line_of, RawKeyword, RawLexicon};
 
 /// Lexicons the matcher reads: forward negation cues, backward negation cues and the markers

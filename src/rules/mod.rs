@@ -24,7 +24,7 @@ use aho_corasick::AhoCorasick;
 
 use keyword::Keyword;
 
-pub use compile::Diagnostic;
+pub use format::Diagnostic;
 pub use format::RuleSource;
 pub use matcher::{FiredRule, Found, KeywordMatch};
 
