@@ -471,3 +471,26 @@ fn negated_hits_are_marked_in_the_verdict_json() {
     assert!(never.get("negated").is_none(), "absent when false: {json}");
     assert!(!v.is_fraud());
 }
+
+/// A contact handle glued to its number (`加扣扣 55667788` normalises to `加qq55667788`) hid
+/// the `qq` keyword, because a digit after a letter counted as the same ASCII word.
+#[test]
+fn letter_keywords_match_before_digits_but_not_inside_words() {
+    let rules = set(&[(
+        "contact.toml",
+        r#"
+[[rule]]
+id = "QQ_CONTACT"
+category = "generic_fraud"
+weight = 1.0
+description = "asks to add a QQ contact"
+any = ["加qq"]
+"#,
+    )])
+    .unwrap();
+    let fired = |text: &str| !rules.find(text, &normalize(text)).fired.is_empty();
+    assert!(fired("请加扣扣 55667788 领取"));
+    assert!(fired("请加QQ55667788"));
+    assert!(fired("请加qq 55667788"));
+    assert!(!fired("加qqmusic会员"));
+}

@@ -521,17 +521,17 @@ fn lint_group(kind: &str, words: &[Shown], warn: &mut impl FnMut(String)) {
 }
 
 /// Whether keyword `short` matches wherever keyword `long` does. Keywords with ASCII
-/// alphanumeric ends only match at ASCII word boundaries (see the matcher), so `http` does
-/// not shadow `https` and `cvv` does not shadow `cvv2`: the occurrence of `short` inside
-/// `long` must itself sit on such boundaries.
+/// alphanumeric ends only match at ASCII word boundaries (see the matcher: letters next to
+/// letters or digits next to digits), so `http` does not shadow `https`, while `cvv` does
+/// shadow `cvv2`: the occurrence of `short` inside `long` must itself sit on such boundaries.
 fn shadows(short: &str, long: &str) -> bool {
     let (s, l) = (short.as_bytes(), long.as_bytes());
     let bound_start = s[0].is_ascii_alphanumeric();
     let bound_end = s[s.len() - 1].is_ascii_alphanumeric();
     long.match_indices(short).any(|(pos, _)| {
         let end = pos + s.len();
-        (!bound_start || pos == 0 || !l[pos - 1].is_ascii_alphanumeric())
-            && (!bound_end || end == l.len() || !l[end].is_ascii_alphanumeric())
+        (!bound_start || pos == 0 || !super::matcher::same_word(l[pos - 1], l[pos]))
+            && (!bound_end || end == l.len() || !super::matcher::same_word(l[end - 1], l[end]))
     })
 }
 
@@ -553,7 +553,8 @@ mod tests {
         assert!(shadows("qq", "加qq"));
         assert!(shadows("qq", "qq群"));
         assert!(!shadows("http", "https"));
-        assert!(!shadows("cvv", "cvv2"));
+        assert!(shadows("cvv", "cvv2"));
+        assert!(!shadows("qq", "qqq"));
         assert!(!shadows("etc", "fetch"));
         assert!(shadows("etc", "etc卡"));
         assert!(!shadows("密接", "密切接触"));

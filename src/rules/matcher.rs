@@ -56,14 +56,14 @@ impl RuleSet {
                 if bound_start
                     && start == m.start()
                     && start > 0
-                    && bytes[start - 1].is_ascii_alphanumeric()
+                    && same_word(bytes[start - 1], bytes[start])
                 {
                     continue;
                 }
                 if bound_end
                     && end == m.end()
                     && end < bytes.len()
-                    && bytes[end].is_ascii_alphanumeric()
+                    && same_word(bytes[end - 1], bytes[end])
                 {
                     continue;
                 }
@@ -176,4 +176,12 @@ impl RuleSet {
         let n = crate::normalize::normalize(text);
         self.find(text, &n).fired.iter().any(|f| f.rule == index)
     }
+}
+
+/// Whether two neighbouring bytes belong to one ASCII word for keyword boundaries: letters
+/// with letters, digits with digits. A handle glued to its number (`qq55667788`, `vx8899`)
+/// still shows the keyword, while `http` stays apart from `https` and `12` from `123`.
+pub(super) fn same_word(a: u8, b: u8) -> bool {
+    (a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+        || (a.is_ascii_digit() && b.is_ascii_digit())
 }
