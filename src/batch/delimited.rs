@@ -275,36 +275,7 @@ impl<R: Read + Send> RecordReader for DelimitedReader<R> {
 mod tests {
     use super::*;
 
-    type Input = BufReader<Box<dyn Read + Send>>;
-
-    /// An input over `bytes` with a tiny buffer, so records straddle buffer refills.
-    fn input(bytes: &[u8], buffer: usize) -> Input {
-        BufReader::with_capacity(buffer, Box::new(io::Cursor::new(bytes.to_vec())))
-    }
-
-    /// Every record of `r` as (line, text or reason), text lossily decoded.
-    fn records(mut r: Box<dyn RecordReader>) -> Vec<(u64, String)> {
-        let mut out = Vec::new();
-        while let Some(c) = r.next_chunk(3, 1 << 20).unwrap() {
-            for item in &c.items {
-                out.push(match *item {
-                    Item::Line { line, bytes } => {
-                        (line, String::from_utf8_lossy(c.get(bytes)).into_owned())
-                    }
-                    Item::Fields { line, text, id, .. } => {
-                        let get = |s: Option<Span>| {
-                            s.map_or("-".into(), |s| {
-                                String::from_utf8_lossy(c.get(s)).into_owned()
-                            })
-                        };
-                        (line, format!("{}|{}", get(id), get(text)))
-                    }
-                    Item::Reject { line, reason } => (line, format!("!{}", reason.as_str())),
-                });
-            }
-        }
-        out
-    }
+    use crate::batch::read::tests::{input, records};
 
     #[test]
     fn csv_quoting_line_numbers_and_rejects() {

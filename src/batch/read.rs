@@ -217,16 +217,16 @@ impl RecordReader for JsonlReader {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// An input over `bytes` with a tiny buffer, so records straddle buffer refills.
-    fn input(bytes: &[u8], buffer: usize) -> Input {
+    pub(in crate::batch) fn input(bytes: &[u8], buffer: usize) -> Input {
         BufReader::with_capacity(buffer, Box::new(io::Cursor::new(bytes.to_vec())))
     }
 
     /// Every record of `r` as (line, text or reason), text lossily decoded.
-    fn records(mut r: Box<dyn RecordReader>) -> Vec<(u64, String)> {
+    pub(in crate::batch) fn records(mut r: Box<dyn RecordReader>) -> Vec<(u64, String)> {
         let mut out = Vec::new();
         while let Some(c) = r.next_chunk(3, 1 << 20).unwrap() {
             for item in &c.items {
