@@ -246,7 +246,7 @@ fn csv_and_tsv_with_quoting_crlf_and_multiline_fields() {
          ham,a3,\"两行\n消息\",95555\r\n\
          \r\n\
          ham,a4\r\n\
-         ham,\"a,5\",最后一条\r\n",
+         ham,\"a,5\",最后一条,\r\n",
     )
     .unwrap();
     let out = dir.path().join("csv.out");
@@ -295,7 +295,7 @@ fn csv_and_tsv_with_quoting_crlf_and_multiline_fields() {
         rej,
         [
             (6, "empty line".to_string()),
-            (7, "no text field".to_string())
+            (7, "wrong number of fields".to_string())
         ]
     );
 

@@ -1,6 +1,14 @@
 //! CSV and TSV records (RFC 4180 quoting), read into chunks under the record size cap.
+//!
+//! The parsing is `csv_core`'s, the incremental state machine underneath the `csv` crate.
+//! `csv::Reader` itself is not used: it gathers a whole record into a buffer that grows until
+//! the record ends, so an unterminated quote or a record of gigabytes would be held whole.
+//! `csv_core` writes into buffers its caller hands it, a few kilobytes at a time, so this reader
+//! keeps a record's bytes only while they fit under the cap and drops the rest as they are read.
 
 use std::io::{self, BufRead, BufReader, Read};
+
+use csv_core::{ReadRecordResult, ReaderBuilder, Terminator};
 
 use super::record::{Chunk, Format, Item, Reason, RecordReader, Span};
 
@@ -13,20 +21,31 @@ pub struct Columns {
     pub time: Option<usize>,
 }
 
+/// Field bytes the parser writes in one call, before they move into the chunk.
+const OUT_STEP: usize = 64 * 1024;
+/// Field ends the parser writes in one call.
+const ENDS_STEP: usize = 64;
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// CSV or TSV with RFC 4180 quoting: a field that starts with `"` runs to the next lone `"`
 /// (`""` is a quote) and may hold delimiters and line ends; a quote elsewhere is literal.
-/// Line numbers are physical lines (the header is line 1); a record's number is the line it
-/// starts on.
+/// Every record has as many fields as the header. Line numbers are physical lines (the header
+/// is line 1); a record's number is the line it starts on.
 pub struct DelimitedReader<R> {
     input: BufReader<R>,
+    parser: csv_core::Reader,
     streaming: bool,
-    delim: u8,
-    /// Physical lines consumed so far.
-    line: u64,
     cap: usize,
     /// `None` for an empty input (no header).
     columns: Option<Columns>,
-    fields: Vec<Span>,
+    /// The header's field count; 0 while the header is read.
+    width: usize,
+    /// The current record's field count.
+    fields: usize,
+    /// The current record's first field ends, relative to its first byte.
+    ends: Vec<usize>,
+    out_step: Box<[u8]>,
+    ends_step: [usize; ENDS_STEP],
     last_len: usize,
 }
 
@@ -37,48 +56,56 @@ enum Record {
     Empty,
     TooLong,
     Unterminated,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    StartField,
-    Unquoted,
-    Quoted,
-    QuoteInQuoted,
+    /// A field count other than the header's.
+    Ragged,
 }
 
 impl<R: Read> DelimitedReader<R> {
     pub fn new(
-        input: BufReader<R>,
+        mut input: BufReader<R>,
         format: Format,
         cap: usize,
         streaming: bool,
     ) -> io::Result<Self> {
+        // A byte order mark some editors put at the start of a file is not part of the header.
+        // (Split over tiny reads it is not seen here; the header names drop it then.)
+        if fill(&mut input)?.starts_with(UTF8_BOM) {
+            input.consume(UTF8_BOM.len());
+        }
+        let parser = ReaderBuilder::new()
+            .delimiter(format.delimiter())
+            // Only `\n` ends a line; the `\r` of a CRLF line end is taken off the last field.
+            .terminator(Terminator::Any(b'\n'))
+            .build();
         let mut r = DelimitedReader {
             input,
+            parser,
             streaming,
-            delim: format.delimiter(),
-            line: 0,
             cap,
             columns: None,
-            fields: Vec::new(),
+            width: 0,
+            fields: 0,
+            ends: Vec::new(),
+            out_step: vec![0; OUT_STEP].into_boxed_slice(),
+            ends_step: [0; ENDS_STEP],
             last_len: 0,
         };
         let mut header = Vec::new();
         let invalid = |msg: &str| io::Error::new(io::ErrorKind::InvalidData, msg.to_string());
-        match r.read_record(&mut header)? {
+        match r.read_record(&mut header)?.1 {
             Record::Eof => return Ok(r),
             Record::Fields => {}
             Record::Empty => return Err(invalid("the header line is empty")),
-            Record::TooLong => return Err(invalid("the header line is over the size limit")),
+            Record::TooLong | Record::Ragged => {
+                return Err(invalid("the header line is over the size limit"))
+            }
             Record::Unterminated => {
                 return Err(invalid("the header line has an unterminated quoted field"))
             }
         }
-        let names: Vec<String> = r
-            .fields
-            .iter()
-            .map(|&(a, b)| {
+        let names: Vec<String> = (0..r.fields)
+            .map(|i| {
+                let (a, b) = r.field(0, i).unwrap_or_default();
                 String::from_utf8_lossy(&header[a as usize..b as usize])
                     .trim_start_matches('\u{feff}')
                     .trim()
@@ -92,6 +119,7 @@ impl<R: Read> DelimitedReader<R> {
                 names.join(", ")
             ))
         })?;
+        r.width = names.len();
         r.columns = Some(Columns {
             text,
             id: find("id"),
@@ -105,134 +133,111 @@ impl<R: Read> DelimitedReader<R> {
         self.columns
     }
 
-    /// Reads one record into `buf`, its fields' spans into `self.fields`.
-    fn read_record(&mut self, buf: &mut Vec<u8>) -> io::Result<Record> {
-        let base = buf.len();
-        let cap = self.cap;
-        let delim = self.delim;
-        self.fields.clear();
-        let mut field_start = base;
-        let mut state = State::StartField;
-        let mut over = false;
-        let mut raw_len = 0usize;
-        let mut last_raw = 0u8;
-        // Appends bytes to the current field unless the record is over the cap.
-        let push = |buf: &mut Vec<u8>, bytes: &[u8], over: &mut bool| {
-            if !*over {
-                if buf.len() - base + bytes.len() > cap {
-                    *over = true;
-                } else {
-                    buf.extend_from_slice(bytes);
-                }
-            }
-        };
-        loop {
-            let avail = match self.input.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                if raw_len == 0 {
-                    return Ok(Record::Eof);
-                }
-                // The last line has no line end.
-                self.line += 1;
-                if state == State::Quoted {
-                    buf.truncate(base);
-                    return Ok(Record::Unterminated);
-                }
-                return Ok(self.end_record(buf, base, field_start, over, raw_len, last_raw));
-            }
-            let mut i = 0;
-            let mut ended = false;
-            while i < avail.len() {
-                match state {
-                    State::Quoted => {
-                        let run =
-                            memchr::memchr2(b'"', b'\n', &avail[i..]).unwrap_or(avail.len() - i);
-                        push(buf, &avail[i..i + run], &mut over);
-                        i += run;
-                        if i < avail.len() {
-                            if avail[i] == b'"' {
-                                state = State::QuoteInQuoted;
-                            } else {
-                                // A line end inside quotes is part of the field.
-                                self.line += 1;
-                                push(buf, b"\n", &mut over);
-                            }
-                            i += 1;
-                        }
-                    }
-                    State::StartField | State::Unquoted | State::QuoteInQuoted => {
-                        let b = avail[i];
-                        i += 1;
-                        if b == b'\n' {
-                            self.line += 1;
-                            ended = true;
-                            break;
-                        }
-                        raw_len += 1;
-                        last_raw = b;
-                        if b == delim {
-                            self.fields.push((field_start as u32, buf.len() as u32));
-                            field_start = buf.len();
-                            state = State::StartField;
-                        } else if b == b'"' && state == State::StartField {
-                            state = State::Quoted;
-                        } else if b == b'"' && state == State::QuoteInQuoted {
-                            push(buf, b"\"", &mut over);
-                            state = State::Quoted;
-                        } else {
-                            // Lenient: a quote inside an unquoted field, or text after a
-                            // closing quote, is kept as it is.
-                            push(buf, &[b], &mut over);
-                            state = State::Unquoted;
-                            if b != b'"' {
-                                // Copy the rest of an unquoted field in one go.
-                                let run = memchr::memchr2(delim, b'\n', &avail[i..])
-                                    .unwrap_or(avail.len() - i);
-                                if run > 0 {
-                                    push(buf, &avail[i..i + run], &mut over);
-                                    raw_len += run;
-                                    last_raw = avail[i + run - 1];
-                                    i += run;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            self.input.consume(i);
-            if ended {
-                return Ok(self.end_record(buf, base, field_start, over, raw_len, last_raw));
-            }
-        }
+    /// Field `i` of the record just read, as a span of the buffer it was read into at `base`.
+    fn field(&self, base: usize, i: usize) -> Option<Span> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(((base + start) as u32, (base + end) as u32))
     }
 
-    fn end_record(
-        &mut self,
-        buf: &mut Vec<u8>,
-        base: usize,
-        field_start: usize,
-        over: bool,
-        raw_len: usize,
-        last_raw: u8,
-    ) -> Record {
-        if over {
+    /// Reads one record onto the end of `buf`, its field ends into `self.ends`; returns the
+    /// line it starts on and what was found. Only a record of fields leaves bytes in `buf`.
+    fn read_record(&mut self, buf: &mut Vec<u8>) -> io::Result<(u64, Record)> {
+        let base = buf.len();
+        let line = self.parser.line();
+        // The header may have up to `cap` fields; a record one more than the header's.
+        let keep = if self.width == 0 {
+            self.cap
+        } else {
+            self.width + 1
+        };
+        self.ends.clear();
+        self.fields = 0;
+        let mut raw = 0usize;
+        let mut over = false;
+        loop {
+            let avail = fill(&mut self.input)?;
+            if raw == 0 {
+                match avail.first() {
+                    None => return Ok((line, Record::Eof)),
+                    // The parser would skip a blank line; it is a record to reject.
+                    Some(b'\n') => {
+                        self.input.consume(1);
+                        self.parser.set_line(line + 1);
+                        return Ok((line, Record::Empty));
+                    }
+                    Some(_) => {}
+                }
+            }
+            // At the end of input a line end is fed in: the parser takes it as the end of a
+            // last line without one, but inside an open quote as part of the field.
+            let at_eof = avail.is_empty();
+            let input: &[u8] = if at_eof { b"\n" } else { avail };
+            let (res, nin, nout, nend) =
+                self.parser
+                    .read_record(input, &mut self.out_step, &mut self.ends_step);
+            if !at_eof {
+                self.input.consume(nin);
+                raw += nin;
+            }
+            if !over {
+                // One byte of slack for the `\r` of a CRLF line end.
+                if buf.len() - base + nout > self.cap + 1 {
+                    over = true;
+                    buf.truncate(base);
+                } else {
+                    buf.extend_from_slice(&self.out_step[..nout]);
+                }
+            }
+            self.fields += nend;
+            let room = keep.saturating_sub(self.ends.len()).min(nend);
+            self.ends.extend_from_slice(&self.ends_step[..room]);
+            match res {
+                ReadRecordResult::Record => break,
+                ReadRecordResult::InputEmpty if at_eof => {
+                    buf.truncate(base);
+                    return Ok((line, Record::Unterminated));
+                }
+                _ => {}
+            }
+        }
+        let found = if over || (self.width == 0 && self.fields > keep) {
+            // (Only the header can have more fields than are kept and still be whole.)
+            Record::TooLong
+        } else if raw <= 2 && buf[base..] == *b"\r" {
+            // `\r\n`, or a lone `\r` at the end.
+            Record::Empty
+        } else if self.width > 0 && self.fields != self.width {
+            Record::Ragged
+        } else {
+            // CRLF: the `\r` ends up at the end of the last field.
+            let last = self.fields - 1;
+            if self.field(base, last).is_some_and(|(a, b)| b > a) && buf.last() == Some(&b'\r') {
+                buf.pop();
+                self.ends[last] -= 1;
+            }
+            if buf.len() - base > self.cap {
+                Record::TooLong
+            } else {
+                Record::Fields
+            }
+        };
+        if found != Record::Fields {
             buf.truncate(base);
-            return Record::TooLong;
         }
-        if raw_len == 0 || (raw_len == 1 && last_raw == b'\r') {
-            buf.truncate(base);
-            return Record::Empty;
+        Ok((line, found))
+    }
+}
+
+/// The buffered bytes, refilled when used up; empty at the end of input.
+fn fill<R: Read>(input: &mut BufReader<R>) -> io::Result<&[u8]> {
+    loop {
+        match input.fill_buf() {
+            // Re-borrowed so the loop can retry after an interruption.
+            Ok(_) => return input.fill_buf(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
-        // CRLF: the `\r` ends up at the end of the last field.
-        if buf.len() > field_start && buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        self.fields.push((field_start as u32, buf.len() as u32));
-        Record::Fields
     }
 }
 
@@ -246,20 +251,21 @@ impl<R: Read + Send> RecordReader for DelimitedReader<R> {
             items: Vec::with_capacity(max_records.min(8192)),
         };
         while chunk.items.len() < max_records && chunk.data.len() < max_bytes {
-            let line = self.line + 1;
-            let found = self.read_record(&mut chunk.data)?;
+            let base = chunk.data.len();
+            let (line, found) = self.read_record(&mut chunk.data)?;
             let reject = |reason| Item::Reject { line, reason };
             chunk.items.push(match found {
                 Record::Eof => break,
                 Record::Empty => reject(Reason::EmptyLine),
                 Record::TooLong => reject(Reason::TooLong),
                 Record::Unterminated => reject(Reason::UnterminatedQuote),
+                Record::Ragged => reject(Reason::FieldCount),
                 Record::Fields => Item::Fields {
                     line,
-                    text: self.fields.get(cols.text).copied(),
-                    id: cols.id.and_then(|i| self.fields.get(i).copied()),
-                    sender: cols.sender.and_then(|i| self.fields.get(i).copied()),
-                    time: cols.time.and_then(|i| self.fields.get(i).copied()),
+                    text: self.field(base, cols.text),
+                    id: cols.id.and_then(|i| self.field(base, i)),
+                    sender: cols.sender.and_then(|i| self.field(base, i)),
+                    time: cols.time.and_then(|i| self.field(base, i)),
                 },
             });
             if self.streaming && self.input.buffer().is_empty() {
@@ -277,6 +283,21 @@ mod tests {
 
     use crate::batch::read::tests::{input, records};
 
+    /// Every record of `data` read with a buffer of each size, which must all agree.
+    fn read_all(data: &str, format: Format, cap: usize) -> Vec<(u64, String)> {
+        let mut seen = None;
+        for buffer in [1, 2, 5, 64, 4096] {
+            let r =
+                DelimitedReader::new(input(data.as_bytes(), buffer), format, cap, false).unwrap();
+            let got = records(Box::new(r));
+            if let Some(first) = &seen {
+                assert_eq!(&got, first, "buffer {buffer}");
+            }
+            seen = Some(got);
+        }
+        seen.unwrap()
+    }
+
     #[test]
     fn csv_quoting_line_numbers_and_rejects() {
         let data = "\u{feff}id,Text,sender\r\n\
@@ -284,7 +305,7 @@ mod tests {
             2,\"say \"\"hi\"\"\",y\n\
             3,\"two\nlines\",z\n\
             \n\
-            4,plain \"quote\" inside\n\
+            4,plain \"quote\" inside,w\n\
             5\n\
             6,\"unterminated";
         for buffer in [1, 5, 4096] {
@@ -299,31 +320,113 @@ mod tests {
                     time: None,
                 })
             );
-            let got = records(Box::new(r));
-            let want: Vec<(u64, String)> = vec![
-                (2, "1|a, b".into()),
-                (3, "2|say \"hi\"".into()),
-                (4, "3|two\nlines".into()),
-                (6, "!empty line".into()),
-                (7, "4|plain \"quote\" inside".into()),
-                (8, "5|-".into()),
-                (9, "!unterminated quoted field".into()),
-            ];
-            assert_eq!(got, want, "buffer {buffer}");
         }
+        let want: Vec<(u64, String)> = vec![
+            (2, "1|a, b".into()),
+            (3, "2|say \"hi\"".into()),
+            (4, "3|two\nlines".into()),
+            (6, "!empty line".into()),
+            (7, "4|plain \"quote\" inside".into()),
+            (8, "!wrong number of fields".into()),
+            (9, "!unterminated quoted field".into()),
+        ];
+        assert_eq!(read_all(data, Format::Csv, 1000), want);
     }
 
     #[test]
-    fn tsv_and_an_over_long_quoted_record() {
-        let long = "x".repeat(50);
-        let data = format!("text\tid\n\"tab\there\"\t1\n\"{long}\n{long}\"\t2\nok\t3\n");
-        let r = DelimitedReader::new(input(data.as_bytes(), 8), Format::Tsv, 40, false).unwrap();
+    fn ragged_rows_are_rejected_with_their_line() {
+        let data = "id,text,sender\n\
+            1,short\n\
+            2,\"two\nlines\",x,extra\n\
+            3,ok,y\n\
+            4,\"quoted, comma\",z,\n\
+            ,,\n\
+            5,\"fine\nagain\",w\r\n";
         assert_eq!(
-            records(Box::new(r)),
+            read_all(data, Format::Csv, 1000),
+            vec![
+                (2, "!wrong number of fields".into()),
+                (3, "!wrong number of fields".into()),
+                (5, "3|ok".into()),
+                (6, "!wrong number of fields".into()),
+                (7, "|".into()),
+                (8, "5|fine\nagain".into()),
+            ]
+        );
+        // Thousands of empty fields keep no more than the header's count.
+        let wide = format!("text,id\n{}\nlast,9\n", ",".repeat(100_000));
+        let mut r =
+            DelimitedReader::new(input(wide.as_bytes(), 4096), Format::Csv, 1000, false).unwrap();
+        let c = r.next_chunk(1, 1 << 20).unwrap().unwrap();
+        assert_eq!(
+            c.items,
+            vec![Item::Reject {
+                line: 2,
+                reason: Reason::FieldCount
+            }]
+        );
+        assert!(r.ends.capacity() < 64, "{}", r.ends.capacity());
+        assert_eq!(records(Box::new(r)), vec![(3, "9|last".into())]);
+    }
+
+    #[test]
+    fn quoted_fields_hold_delimiters_line_ends_and_doubled_quotes() {
+        let data = "text,id\n\
+            \"a,b\nc\r\nd\",1\n\
+            \"\"\"\",2\n\
+            \"\",3\n\
+            \"x\"\"\"\"y\",4\n\
+            \"closed\"tail,5\n";
+        assert_eq!(
+            read_all(data, Format::Csv, 1000),
+            vec![
+                (2, "1|a,b\nc\r\nd".into()),
+                (5, "2|\"".into()),
+                (6, "3|".into()),
+                (7, "4|x\"\"y".into()),
+                (8, "5|closedtail".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_quote_runs_to_the_end_and_is_one_reject() {
+        let data = "text,id\nok,1\n\"open,2\nmore,3\nlast,4";
+        assert_eq!(
+            read_all(data, Format::Csv, 1000),
+            vec![(2, "1|ok".into()), (3, "!unterminated quoted field".into())]
+        );
+        // Even when it is also over the cap, and a closing quote is the last byte.
+        let long = "x".repeat(100);
+        let data = format!("text\n\"{long}\nend");
+        assert_eq!(
+            read_all(&data, Format::Csv, 10),
+            vec![(2, "!unterminated quoted field".into())]
+        );
+        let data = "text,id\n\"done\",1";
+        assert_eq!(read_all(data, Format::Csv, 10), vec![(2, "1|done".into())]);
+        let err = DelimitedReader::new(input(b"id,\"text\n1,x\n", 64), Format::Csv, 100, false)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("unterminated"), "{err}");
+    }
+
+    #[test]
+    fn an_oversized_record_is_rejected_and_the_next_one_read() {
+        let long = "x".repeat(50);
+        let data = format!(
+            "text\tid\n\"tab\there\"\t1\n\"{long}\n{long}\"\t2\nok\t3\n{long}\t4\n\
+            {}\t5\r\n",
+            "y".repeat(39)
+        );
+        assert_eq!(
+            read_all(&data, Format::Tsv, 40),
             vec![
                 (2, "1|tab\there".into()),
                 (3, "!record over the size limit".into()),
                 (5, "3|ok".into()),
+                (6, "!record over the size limit".into()),
+                (7, format!("5|{}", "y".repeat(39))),
             ]
         );
     }
@@ -335,6 +438,9 @@ mod tests {
             .unwrap();
         assert!(err.to_string().contains("no `text` column"), "{err}");
         let r = DelimitedReader::new(input(b"", 64), Format::Csv, 100, false).unwrap();
+        assert!(records(Box::new(r)).is_empty());
+        let r =
+            DelimitedReader::new(input(b"\xef\xbb\xbftext", 64), Format::Csv, 100, false).unwrap();
         assert!(records(Box::new(r)).is_empty());
     }
 }

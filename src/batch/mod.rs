@@ -3,6 +3,7 @@
 //! every bad record accounted for in the rejects with its line number and reason.
 //!
 //! - `read.rs`: opening the input, gzip detection, capped record readers, chunks;
+//! - `delimited.rs`: the CSV/TSV reader (`csv_core` parsing under the record size cap);
 //! - `pipeline.rs`: reader thread, rayon scoring in order, writer thread, the run's counts;
 //! - `record.rs`: one record parsed (JSONL line or CSV/TSV fields) and one output line encoded;
 //! - `write.rs`: standard output flushed per chunk, or a file that appears only whole;

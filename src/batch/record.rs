@@ -20,7 +20,8 @@ use crate::verdict::Verdict;
 pub enum Format {
     /// One JSON object a line: `text` (required), `id` (any JSON value), `sender`.
     Jsonl,
-    /// Comma-separated, RFC 4180 quoting, a header naming `text` (and `id`, `sender`).
+    /// Comma-separated, RFC 4180 quoting, a header naming `text` (and `id`, `sender`); every
+    /// record has as many fields as the header.
     Csv,
     /// Tab-separated, same quoting and header as CSV.
     Tsv,
@@ -67,6 +68,8 @@ pub enum Reason {
     TextTooLong,
     SenderNotString,
     UnterminatedQuote,
+    /// A CSV/TSV record with more or fewer fields than the header.
+    FieldCount,
     /// The engine failed on this record (a bug; reported rather than ending the run).
     Internal,
 }
@@ -86,6 +89,7 @@ impl Reason {
             Reason::TextTooLong => "text over the size limit",
             Reason::SenderNotString => "sender is not a string or number",
             Reason::UnterminatedQuote => "unterminated quoted field",
+            Reason::FieldCount => "wrong number of fields",
             Reason::Internal => "internal error while scoring",
         }
     }
@@ -108,7 +112,7 @@ pub enum Item {
         /// A `time` or `timestamp` column (read by `smishd campaigns`).
         time: Option<Span>,
     },
-    /// Rejected while reading (too long, unterminated quote).
+    /// Rejected while reading (too long, unterminated quote, wrong number of fields).
     Reject { line: u64, reason: Reason },
 }
 

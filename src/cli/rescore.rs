@@ -23,7 +23,7 @@ A .gz input (by name or content) is read compressed.
 
 Output: one verdict line (the contract's JSON) per good record, in input order. A bad record \
 (not JSON, no text, text not a string or empty, invalid UTF-8, over the size limit, a blank line, \
-an unterminated quote) goes to the rejects with its line number and reason, never its text. \
+an unterminated quote, a CSV/TSV record with more or fewer fields than the header) goes to the rejects with its line number and reason, never its text. \
 read = scored + rejected. An output file appears only when the run is complete.
 
 With --compare-rules/--compare-model the output holds one line per record whose verdict or \
