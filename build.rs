@@ -8,9 +8,14 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// The rule set digest, and the FNV-1a it is computed with (as `crate::fnv`, where the digest
+// looks for it in the library too).
 #[path = "src/rules/digest.rs"]
 #[allow(dead_code)]
 mod digest;
+#[path = "src/fnv.rs"]
+#[allow(dead_code)]
+mod fnv;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

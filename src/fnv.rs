@@ -1,7 +1,10 @@
 //! FNV-1a, the hash smishd writes by hand because its output must never change between builds
 //! or Rust releases (std's `DefaultHasher` may): 32-bit for feature ids (features.rs, part of the
-//! model file format), 64-bit for the train/validation split (eval/) and the domain lists
-//! (links/lists.rs, with [`mix64`] on top).
+//! model file format), 64-bit for the train/validation split (eval/), the domain lists
+//! (links/lists.rs, with [`mix64`] on top), the rule set digest (rules/digest.rs) and campaign
+//! sender and template hashes (campaign/).
+//!
+//! std only: build.rs includes this file for the rule set digest.
 
 /// 32-bit offset basis and prime.
 pub const OFFSET32: u32 = 0x811c_9dc5;

@@ -7,24 +7,15 @@
 //! path relative to the directory, its length and its bytes, in path order, so renaming,
 //! moving or editing any of them changes the digest; re-stamping VERSION alone does not.
 //!
-//! std only: build.rs includes this file to stamp the compiled-in rule set the same way, so the
-//! compiled-in rules and `--rules rules/` from the same checkout give the same string.
+//! std only: build.rs includes this file (and fnv.rs beside it, as `crate::fnv`) to stamp the
+//! compiled-in rule set the same way, so the compiled-in rules and `--rules rules/` from the
+//! same checkout give the same string.
 
 use std::fs;
 use std::io;
 use std::path::Path;
 
-const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// 64-bit FNV-1a of `bytes`, continuing from `h` (start with the offset basis).
-fn feed(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(PRIME);
-    }
-    h
-}
+use crate::fnv::{feed64 as feed, OFFSET64 as OFFSET};
 
 /// The 8 hex digits shown in versions: the 64-bit hash folded to 32 bits.
 fn short(h: u64) -> String {
@@ -111,6 +102,20 @@ mod tests {
         // A rename is a change too.
         fs::rename(p.join("lexicons.lex"), p.join("other.lex")).unwrap();
         assert!(!seen.contains(&of_dir(p).unwrap()));
+    }
+
+    #[test]
+    fn digests_are_pinned() {
+        // Versions in deployed configs and reports name these strings: FNV-1a 64 folded to 32
+        // bits, the values computed independently.
+        assert_eq!(of_text("rules"), "4f431caa");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(p.join("VERSION"), "v1").unwrap();
+        fs::write(p.join("a.toml"), "weight = 1.0").unwrap();
+        fs::create_dir(p.join("domains")).unwrap();
+        fs::write(p.join("domains").join("malicious.txt"), "bad.top\n").unwrap();
+        assert_eq!(of_dir(p).unwrap(), "aefa2355");
     }
 
     #[test]
