@@ -143,6 +143,37 @@ fn a_campaign_among_unrelated_messages_is_found_and_line_numbers_stand_in_for_ti
 }
 
 #[test]
+fn the_report_does_not_depend_on_the_number_of_threads() {
+    // Enough records for many parallel pieces: campaign copies between unrelated messages.
+    let dir = tempfile::tempdir().unwrap();
+    let others = unrelated();
+    let records: Vec<(String, String)> = (0..3000)
+        .map(|i| match i % 3 {
+            0 => campaign_copy(i % 200),
+            _ => (format!("1{i:010}"), others[i % others.len()].clone()),
+        })
+        .collect();
+    let path = write_jsonl(&dir, "many.jsonl", &records);
+    let report = |threads: &str| {
+        let out = run(&[
+            "campaigns",
+            "--input",
+            &path,
+            "--json",
+            "--min-size",
+            "1",
+            "--threads",
+            threads,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = report("1");
+    assert!(one.lines().count() > 1, "{one}");
+    assert_eq!(report("3"), one);
+}
+
+#[test]
 fn bad_records_are_reported_by_line_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.jsonl");

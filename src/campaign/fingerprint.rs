@@ -67,8 +67,30 @@ impl Fingerprint {
 /// `masked` (`shingle` from 1 to 8) and returns the number of content characters.
 pub fn shingles(masked: &[char], shingle: usize, mut f: impl FnMut(u64)) -> usize {
     let k = shingle.clamp(1, 8);
-    let mut window = [0u32; 8];
     let mut seen = 0usize;
+    if k <= 3 {
+        // Up to three 21-bit characters fit in one word, rolled forward: the same value the
+        // general loop below computes, without moving a window.
+        let bits = 21 * k as u32;
+        let keep = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        let mut h = 0u64;
+        for &c in masked {
+            if !is_content(c) {
+                continue;
+            }
+            h = ((h << 21) ^ u64::from(c as u32)) & keep;
+            seen += 1;
+            if seen >= k {
+                f(mix(h));
+            }
+        }
+        return seen;
+    }
+    let mut window = [0u32; 8];
     for &c in masked {
         if !is_content(c) {
             continue;
@@ -125,7 +147,14 @@ pub fn minhash_bands(masked: &[char], shingle: usize, rows: usize, keys: &mut [u
 
 /// Letters, digits, CJK characters and placeholders; not white space or punctuation.
 fn is_content(c: char) -> bool {
-    c.is_alphanumeric()
+    // The common cases first: ASCII and the main CJK block (all letters) skip the table lookup.
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        true
+    } else {
+        c.is_alphanumeric()
+    }
 }
 
 /// Fills each empty bin from the next full bin (circularly), with an offset per distance so
@@ -195,6 +224,47 @@ mod tests {
         assert_eq!(fp("ok 123"), None);
         assert_eq!(fp("   "), None);
         assert!(fp("this one is long enough").is_some());
+    }
+
+    #[test]
+    fn rolled_shingles_equal_the_window() {
+        // The window loop of `shingles` written out for a given `k`, as a reference.
+        fn reference(masked: &[char], k: usize) -> Vec<u64> {
+            let content: Vec<u32> = masked
+                .iter()
+                .filter(|c| c.is_alphanumeric())
+                .map(|&c| c as u32)
+                .collect();
+            content
+                .windows(k)
+                .map(|w| {
+                    let mut h = 0u64;
+                    for (i, &c) in w.iter().enumerate() {
+                        if i > 0 && i % 3 == 0 {
+                            h = mix(h);
+                        }
+                        h = (h << 21) ^ u64::from(c);
+                    }
+                    mix(h)
+                })
+                .collect()
+        }
+        let text: Vec<char> = "ab,c 您的快递\u{10FFFF}\u{10FFFE}已销毁 N L 12 xyz"
+            .chars()
+            .collect();
+        for k in 1..=5 {
+            let mut got = Vec::new();
+            let n = shingles(&text, k, |h| got.push(h));
+            assert_eq!(got, reference(&text, k), "k = {k}");
+            assert_eq!(n, text.iter().filter(|c| c.is_alphanumeric()).count());
+        }
+    }
+
+    #[test]
+    fn content_fast_path_agrees_with_the_unicode_tables() {
+        for c in ('\0'..='\u{FFFF}').chain(['\u{20000}', '\u{E000}', '\u{1F600}']) {
+            assert_eq!(is_content(c), c.is_alphanumeric(), "{:x}", c as u32);
+        }
     }
 
     #[test]

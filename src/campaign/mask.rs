@@ -50,13 +50,24 @@ const NAME_STOPS: [char; 10] = ['的', '您', '你', '好', '尊', '敬', '爱',
 /// Masks `normalized` into `out` (cleared first). Placeholders are upper-case ASCII letters,
 /// which normalised text never holds (it is lower-cased).
 pub fn mask_into(normalized: &str, out: &mut Vec<char>) {
+    thread_local! {
+        static CHARS: std::cell::RefCell<Vec<char>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    CHARS.with(|cell| {
+        let mut chars = cell.borrow_mut();
+        chars.clear();
+        chars.extend(normalized.chars());
+        mask_chars(&chars, out);
+    });
+}
+
+fn mask_chars(chars: &[char], out: &mut Vec<char>) {
     out.clear();
-    let chars: Vec<char> = normalized.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if is_token_char(c) {
-            let end = token_end(&chars, i);
+            let end = token_end(chars, i);
             mask_token(&chars[i..end], out);
             i = end;
         } else {
@@ -115,8 +126,7 @@ fn is_link(tok: &[char]) -> bool {
     if tok.len() < 4 {
         return false;
     }
-    let s: String = tok.iter().collect();
-    if s.contains("://") || s.starts_with("www.") {
+    if tok.windows(3).any(|w| w == [':', '/', '/']) || tok.starts_with(&['w', 'w', 'w', '.']) {
         return true;
     }
     // A dot followed by two letters (a top-level domain or a path-less short link), or an `@`

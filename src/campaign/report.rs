@@ -25,7 +25,7 @@ pub fn template_of(c: &CampaignStats) -> Option<String> {
 /// One campaign as its JSON object.
 pub fn to_json(c: &CampaignStats) -> Value {
     let (first, last, by) = match (&c.first_time, &c.last_time) {
-        (Some(f), Some(l)) => (json!(&*f.0), json!(&*l.0), "time"),
+        (Some(f), Some(l)) => (json!(f.text()), json!(l.text()), "time"),
         _ => (json!(c.first_line), json!(c.last_line), "line"),
     };
     let mut cats = Map::new();
@@ -71,7 +71,7 @@ pub fn write_table(out: &mut impl Write, campaigns: &[CampaignStats]) -> io::Res
     )?;
     for c in campaigns {
         let seen = match (&c.first_time, &c.last_time) {
-            (Some(f), Some(l)) => format!("{} .. {}", f.0, l.0),
+            (Some(f), Some(l)) => format!("{} .. {}", f.text(), l.text()),
             _ => format!("line {} .. {}", c.first_line, c.last_line),
         };
         let mut t = template_of(c).unwrap_or_else(|| "-".into());

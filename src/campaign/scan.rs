@@ -18,14 +18,18 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::fingerprint::{hash_str, Fingerprint};
-use super::group::{Grouper, Observation, Options as GroupOptions};
+use super::group::{Grouper, Observation, Options as GroupOptions, TimeRef};
 use super::mask::mask_into;
 use crate::batch::record::{Chunk, Item, Reason, RecordReader};
+use crate::category::Category;
 use crate::defaults::{MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
 use crate::engine::{check_text, Analysis, Engine, Message, TextProblem};
+use crate::verdict::Action;
 
 /// Records per rayon task.
 const PIECE_RECORDS: usize = 256;
+/// Characters of a time stamp kept.
+const MAX_STAMP_CHARS: usize = 64;
 /// Rejected records listed on standard error.
 const LISTED_REJECTS: usize = 10;
 
@@ -51,9 +55,47 @@ impl Summary {
 
 /// What became of one record.
 enum Outcome {
-    Grouped(Observation),
+    Grouped(Scored),
     Short,
     Rejected(u64, Reason),
+}
+
+/// A scored, fingerprinted record; its masked text and time stamp are in its [`Piece`].
+struct Scored {
+    line: u64,
+    fingerprint: Fingerprint,
+    masked: (u32, u32),
+    sender: Option<u64>,
+    /// Span in the piece's `times`, and the value when it is a number.
+    time: Option<(u32, u32, Option<f64>)>,
+    action: Action,
+    category: Category,
+}
+
+/// One task's records in input order, their masked texts and time stamps in two buffers
+/// shared by the piece (not two allocations a record).
+#[derive(Default)]
+struct Piece {
+    outcomes: Vec<Outcome>,
+    chars: Vec<char>,
+    times: String,
+}
+
+impl Piece {
+    fn observation(&self, s: &Scored) -> Observation<'_> {
+        Observation {
+            line: s.line,
+            fingerprint: s.fingerprint,
+            masked: &self.chars[s.masked.0 as usize..s.masked.1 as usize],
+            sender: s.sender,
+            time: s.time.map(|(from, to, num)| TimeRef {
+                text: &self.times[from as usize..to as usize],
+                num,
+            }),
+            action: s.action,
+            category: s.category,
+        }
+    }
 }
 
 /// Reads every record of `reader`, scores it with `engine` and groups it into `grouper`.
@@ -90,25 +132,27 @@ pub fn scan(
 
     // Grouping is sequential (input order decides ids and first copies): it runs on its own
     // thread, taking each chunk's results while the pool scores the next chunk.
-    let (done_tx, done_rx) = sync_channel::<Vec<Vec<Outcome>>>(2);
+    let (done_tx, done_rx) = sync_channel::<Vec<Piece>>(2);
     let grouping = thread::Builder::new()
         .name("smishd-group".into())
         .spawn(move || {
             let mut grouper = Grouper::new(group);
             let mut summary = Summary::default();
-            for outcome in done_rx.iter().flatten().flatten() {
-                summary.read += 1;
-                match outcome {
-                    Outcome::Grouped(o) => {
-                        summary.grouped += 1;
-                        grouper.add(&o);
-                    }
-                    Outcome::Short => summary.short += 1,
-                    Outcome::Rejected(line, reason) => {
-                        if summary.rejected < LISTED_REJECTS as u64 {
-                            eprintln!("smishd: line {line}: {}", reason.as_str());
+            for piece in done_rx.iter().flatten() {
+                for outcome in &piece.outcomes {
+                    summary.read += 1;
+                    match *outcome {
+                        Outcome::Grouped(ref o) => {
+                            summary.grouped += 1;
+                            grouper.add(&piece.observation(o));
                         }
-                        summary.rejected += 1;
+                        Outcome::Short => summary.short += 1,
+                        Outcome::Rejected(line, reason) => {
+                            if summary.rejected < LISTED_REJECTS as u64 {
+                                eprintln!("smishd: line {line}: {}", reason.as_str());
+                            }
+                            summary.rejected += 1;
+                        }
                     }
                 }
             }
@@ -123,11 +167,20 @@ pub fn scan(
                 break;
             }
         };
-        let pieces: Vec<Vec<Outcome>> = pool.install(|| {
+        let pieces: Vec<Piece> = pool.install(|| {
             chunk
                 .items
                 .par_chunks(PIECE_RECORDS)
-                .map(|items| items.iter().map(|it| process(&chunk, it, engine)).collect())
+                .map(|items| {
+                    let mut piece = Piece {
+                        outcomes: Vec::with_capacity(items.len()),
+                        ..Piece::default()
+                    };
+                    for it in items {
+                        process(&chunk, it, engine, &mut piece);
+                    }
+                    piece
+                })
                 .collect()
         });
         if done_tx.send(pieces).is_err() {
@@ -161,7 +214,7 @@ struct Record<'a> {
     time: Option<Cow<'a, str>>,
 }
 
-fn process(chunk: &Chunk, item: &Item, engine: &Engine) -> Outcome {
+fn process(chunk: &Chunk, item: &Item, engine: &Engine, piece: &mut Piece) {
     let rec = match *item {
         Item::Line { line, bytes } => parse_jsonl(line, chunk.get(bytes)),
         Item::Fields {
@@ -175,7 +228,7 @@ fn process(chunk: &Chunk, item: &Item, engine: &Engine) -> Outcome {
     };
     let rec = match rec {
         Ok(r) => r,
-        Err((line, reason)) => return Outcome::Rejected(line, reason),
+        Err((line, reason)) => return piece.outcomes.push(Outcome::Rejected(line, reason)),
     };
     thread_local! {
         static SCRATCH: std::cell::RefCell<(Analysis, Vec<char>)> = std::cell::RefCell::default();
@@ -187,14 +240,17 @@ fn process(chunk: &Chunk, item: &Item, engine: &Engine) -> Outcome {
             // The fingerprint comes from the normalised text the verdict was made from.
             let v = engine.judge_with(&msg, analysis).verdict;
             mask_into(analysis.normalized.as_str(), masked);
-            Fingerprint::of_masked(masked)
-                .map(|fp| (v.verdict, v.category, fp, masked.iter().collect::<String>()))
+            Fingerprint::of_masked(masked).map(|fp| {
+                let from = piece.chars.len() as u32;
+                piece.chars.extend_from_slice(masked);
+                (v.verdict, v.category, fp, (from, piece.chars.len() as u32))
+            })
         })
     }));
-    match scored {
+    let outcome = match scored {
         Err(_) => Outcome::Rejected(rec.line, Reason::Internal),
         Ok(None) => Outcome::Short,
-        Ok(Some((action, category, fingerprint, masked))) => Outcome::Grouped(Observation {
+        Ok(Some((action, category, fingerprint, masked))) => Outcome::Grouped(Scored {
             line: rec.line,
             fingerprint,
             masked,
@@ -203,13 +259,21 @@ fn process(chunk: &Chunk, item: &Item, engine: &Engine) -> Outcome {
                 .as_deref()
                 .filter(|s| !s.is_empty())
                 .map(hash_str),
-            time: rec
-                .time
-                .map(|t| t.chars().take(64).collect::<String>().into()),
+            time: rec.time.map(|t| {
+                let from = piece.times.len();
+                piece.times.extend(t.chars().take(MAX_STAMP_CHARS));
+                let text = &piece.times[from..];
+                (
+                    from as u32,
+                    piece.times.len() as u32,
+                    TimeRef::new(text).num,
+                )
+            }),
             action,
             category,
         }),
-    }
+    };
+    piece.outcomes.push(outcome);
 }
 
 #[derive(Deserialize)]

@@ -17,12 +17,31 @@ pub const MERGES: u32 = 8;
 /// The common part of `template` and `other`, with a gap wherever either has characters the
 /// other does not.
 pub fn merge(template: &[char], other: &[char]) -> Vec<char> {
+    let mut out = Vec::new();
+    merge_into(template, other, &mut Vec::new(), &mut out);
+    out
+}
+
+/// [`merge`] into `out` (cleared first), with `lcs` as the working table: no allocation once
+/// the buffers have grown.
+pub fn merge_into(template: &[char], other: &[char], lcs: &mut Vec<u16>, out: &mut Vec<char>) {
+    out.clear();
     let a = &template[..template.len().min(MAX_CHARS)];
     let b = &other[..other.len().min(MAX_CHARS)];
+    // A common prefix is copied as it is: the walk below takes equal characters first, so it
+    // would align the prefix with itself, and the table of the rest does not depend on it.
+    let p = a
+        .iter()
+        .zip(b)
+        .take_while(|(x, y)| x == y && **x != GAP)
+        .count();
+    out.extend_from_slice(&a[..p]);
+    let (a, b) = (&a[p..], &b[p..]);
     let (n, m) = (a.len(), b.len());
     // lcs[i][j]: the LCS length of a[i..] and b[j..].
     let w = m + 1;
-    let mut lcs = vec![0u16; (n + 1) * w];
+    lcs.clear();
+    lcs.resize((n + 1) * w, 0);
     for i in (0..n).rev() {
         for j in (0..m).rev() {
             lcs[i * w + j] = if a[i] == b[j] && a[i] != GAP {
@@ -32,7 +51,6 @@ pub fn merge(template: &[char], other: &[char]) -> Vec<char> {
             };
         }
     }
-    let mut out = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (0, 0);
     let mut gap = false;
     while i < n || j < m {
@@ -56,7 +74,6 @@ pub fn merge(template: &[char], other: &[char]) -> Vec<char> {
     if (template.len() > MAX_CHARS || other.len() > MAX_CHARS) && out.last() != Some(&GAP) {
         out.push(GAP);
     }
-    out
 }
 
 #[cfg(test)]
