@@ -110,6 +110,32 @@ fn starts_cn_number(c: char) -> bool {
     cn_digit(c).is_some() || c == '十' || c == '拾'
 }
 
+/// The characters a Chinese number may start with ([`starts_cn_number`]) and `半`.
+const NUMBER_STARTS: [char; 24] = [
+    '零', '〇', '一', '壹', '二', '两', '贰', '三', '叁', '四', '肆', '五', '伍', '六', '陆', '七',
+    '柒', '八', '捌', '九', '玖', '十', '拾', '半',
+];
+
+/// [`NUMBER_STARTS`] by the low 10 bits of their code points: one bit test rules out nearly
+/// every other character before the exact test.
+const NUMBER_START_BITS: [u64; 16] = {
+    let mut bits = [0u64; 16];
+    let mut i = 0;
+    while i < NUMBER_STARTS.len() {
+        let low = NUMBER_STARTS[i] as usize & 1023;
+        bits[low / 64] |= 1 << (low % 64);
+        i += 1;
+    }
+    bits
+};
+
+/// Whether the code point `cp` may be in [`NUMBER_STARTS`] (false: it certainly is not).
+#[inline]
+fn may_start_number(cp: u32) -> bool {
+    let low = cp as usize & 1023;
+    NUMBER_START_BITS[low / 64] & (1 << (low % 64)) != 0
+}
+
 /// The value of a run of Chinese numerals: positional (`二十五`, `一百零五`, `两万`) or digit
 /// by digit (`二零二二`). `None` when it overflows or reads as neither.
 fn cn_value(run: &str) -> Option<u64> {
@@ -144,6 +170,12 @@ fn cn_value(run: &str) -> Option<u64> {
 /// The unit at the start of `rest`, as (bytes it takes, its one form). `after_ascii`: the
 /// number was written in ASCII digits, where a bare `块` is money too.
 fn unit_at(rest: &str, after_ascii: bool) -> Option<(usize, &'static str)> {
+    // Every unit of UNITS (and `块`) starts with a CJK character, every one of ASCII_UNITS
+    // with an ASCII letter: the first byte says which list can match.
+    let first = *rest.as_bytes().first()?;
+    if first.is_ascii() {
+        return ascii_unit_at(rest);
+    }
     for &(spelling, form) in UNITS {
         if rest.starts_with(spelling) {
             return Some((spelling.len(), form));
@@ -152,6 +184,11 @@ fn unit_at(rest: &str, after_ascii: bool) -> Option<(usize, &'static str)> {
     if after_ascii && rest.starts_with('块') {
         return Some(('块'.len_utf8(), "元"));
     }
+    None
+}
+
+/// The unit of [`ASCII_UNITS`] at the start of `rest`, not running on into a letter.
+fn ascii_unit_at(rest: &str) -> Option<(usize, &'static str)> {
     for &(spelling, form) in ASCII_UNITS {
         if rest.starts_with(spelling)
             && !rest.as_bytes()[spelling.len()..]
@@ -292,6 +329,10 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
         let cp = ((b as u32 & 0x0F) << 12)
             | ((bytes[i + 1] as u32 & 0x3F) << 6)
             | (bytes[i + 2] as u32 & 0x3F);
+        if !may_start_number(cp) {
+            i += 3;
+            continue;
+        }
         let c = char::from_u32(cp).unwrap_or_default();
         let len = 3;
         if c != '半' && !starts_cn_number(c) {
@@ -389,7 +430,7 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::normalize;
-    use super::cn_value;
+    use super::{cn_value, may_start_number, starts_cn_number, NUMBER_STARTS};
     use crate::span::Span;
 
     /// `t!(name, input, expected normalised text)`
@@ -440,6 +481,20 @@ mod tests {
     t!(separator_after_ascii_unit, "1h v", "1小时v");
     t!(number_after_rewritten_unit, "一h1块", "1小时1元");
     t!(traditional_form, "兩個小時", "2小时");
+
+    #[test]
+    fn the_number_start_filter_lets_every_number_start_through() {
+        for cp in 0..=0xFFFFu32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let starts = c == '半' || starts_cn_number(c);
+            assert_eq!(starts, NUMBER_STARTS.contains(&c), "U+{cp:04X}");
+            if starts {
+                assert!(may_start_number(cp), "U+{cp:04X}");
+            }
+        }
+    }
 
     #[test]
     fn chinese_values() {
