@@ -6,6 +6,8 @@
 //! that have weights are collected, deduplicated (features are binary) and summed. No dense
 //! row is ever built.
 
+use std::cell::Cell;
+
 use crate::category::CLASSES;
 
 use super::file::ModelFile;
@@ -82,9 +84,11 @@ impl Weights {
     /// An empty sum to feed feature ids into.
     #[inline]
     pub fn sum(&self) -> WeightSum<'_> {
+        let mut slots = SLOTS.with(Cell::take);
+        slots.clear();
         WeightSum {
             weights: self,
-            slots: Vec::with_capacity(64),
+            slots,
         }
     }
 
@@ -98,11 +102,25 @@ impl Weights {
     }
 }
 
+thread_local! {
+    /// The slot buffer of the last [`WeightSum`] of this thread, reused by the next one so
+    /// that scoring a message allocates nothing here.
+    static SLOTS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+}
+
 /// The weights of one message's features, fed one id at a time.
 pub struct WeightSum<'w> {
     weights: &'w Weights,
     /// Table slots of the features seen that have weights (repeats included).
     slots: Vec<u32>,
+}
+
+impl Drop for WeightSum<'_> {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        // During thread teardown the buffer is simply freed.
+        let _ = SLOTS.try_with(|cell| cell.set(slots));
+    }
 }
 
 impl WeightSum<'_> {
