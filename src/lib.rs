@@ -81,6 +81,7 @@ pub mod normalize;
 pub mod rules;
 pub mod sender;
 pub mod server;
+pub mod span;
 pub mod train;
 pub mod verdict;
 
@@ -89,4 +90,5 @@ pub use category::Category;
 pub use category::CLASSES;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, ErrorKind, Result};
+pub use span::Span;
 pub use verdict::{Action, Evidence, Hit, Judgement, RuleHits, Thresholds, Verdict};

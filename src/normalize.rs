@@ -34,6 +34,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::chars::{is_cjk, is_invisible, lookalike_dot};
+use crate::span::Span;
 
 mod numbers;
 
@@ -71,9 +72,12 @@ impl Normalized {
     /// Maps a half-open byte range of the normalised text to a half-open byte range of the
     /// original text. `start < end <= self.len()` must hold and both must be char boundaries
     /// of the normalised text (as every Aho-Corasick match is).
-    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
-        debug_assert!(start < end && end <= self.text.len());
-        (self.starts[start] as usize, self.ends[end - 1] as usize)
+    pub fn original_span(&self, span: Span) -> Span {
+        debug_assert!(span.start < span.end && span.end <= self.text.len());
+        Span::new(
+            self.starts[span.start] as usize,
+            self.ends[span.end - 1] as usize,
+        )
     }
 
     fn push(&mut self, c: char, start: usize, end: usize) {
@@ -504,9 +508,9 @@ fn replace_contact_evasions(out: &mut Normalized) -> bool {
     let mut pos = 0;
     for (s, e, p) in found {
         copy_range(out, pos, s, &mut next);
-        let (orig_start, orig_end) = out.original_span(s, e);
+        let orig = out.original_span(Span::new(s, e));
         for c in CONTACT_EVASIONS[p].1.chars() {
-            next.push(c, orig_start, orig_end);
+            next.push(c, orig.start, orig.end);
         }
         pos = e;
     }
@@ -631,8 +635,8 @@ mod tests {
         assert_eq!(n.as_str(), "ab健康码微信. 丨 x y z密接é");
         assert!(n.had_invisible());
         let s = n.as_str().find("康码").unwrap();
-        let (os, oe) = n.original_span(s, s + "康码".len());
-        assert_eq!(&original[os..oe], "康碼");
+        let o = n.original_span(Span::new(s, s + "康码".len()));
+        assert_eq!(&original[o.range()], "康碼");
     }
 
     #[test]
@@ -641,8 +645,8 @@ mod tests {
         let n = normalize(original);
         assert_eq!(n.as_str(), "请密接人员");
         let s = n.as_str().find("密接").unwrap();
-        let (os, oe) = n.original_span(s, s + "密接".len());
-        assert_eq!(&original[os..oe], "密*接");
+        let o = n.original_span(Span::new(s, s + "密接".len()));
+        assert_eq!(&original[o.range()], "密*接");
     }
 
     #[test]
@@ -650,8 +654,8 @@ mod tests {
         let original = "加ｖｘ好友";
         let n = normalize(original);
         let s = n.as_str().find("微信").unwrap();
-        let (os, oe) = n.original_span(s, s + "微信".len());
-        assert_eq!(&original[os..oe], "ｖｘ");
+        let o = n.original_span(Span::new(s, s + "微信".len()));
+        assert_eq!(&original[o.range()], "ｖｘ");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::batch::record::{Chunk, Item, Reason, RecordReader};
 use crate::category::Category;
 use crate::defaults::{MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
 use crate::engine::{check_text, Analysis, Engine, Message, TextProblem};
+use crate::span::Span;
 use crate::verdict::Action;
 
 /// Records per rayon task.
@@ -342,11 +343,11 @@ fn classify(s: &str) -> Reason {
 fn parse_fields(
     chunk: &Chunk,
     line: u64,
-    text: Option<(u32, u32)>,
-    sender: Option<(u32, u32)>,
-    time: Option<(u32, u32)>,
+    text: Option<Span<u32>>,
+    sender: Option<Span<u32>>,
+    time: Option<Span<u32>>,
 ) -> Result<Record<'_>, (u64, Reason)> {
-    let utf8 = |span: (u32, u32)| {
+    let utf8 = |span: Span<u32>| {
         std::str::from_utf8(chunk.get(span)).map_err(|_| (line, Reason::InvalidUtf8))
     };
     let text = utf8(text.ok_or((line, Reason::NoText))?)?;

@@ -115,7 +115,7 @@ pub fn write_human(
             };
             let spans: Vec<String> = hits
                 .iter()
-                .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
+                .map(|h| format!("{:?} {}..{}", h.text, h.span.start, h.span.end))
                 .collect();
             writeln!(
                 out,
@@ -142,8 +142,8 @@ pub fn write_human(
                 out,
                 "  {:?} {}..{} -> {}  domain {}  {}  [{}]",
                 u.raw,
-                u.start,
-                u.end,
+                u.span.start,
+                u.span.end,
                 u.url,
                 if u.registrable_domain.is_empty() {
                     "-"
@@ -167,8 +167,8 @@ fn highlight(text: &str, v: &Verdict, s: &Style) -> String {
     let mut spans: Vec<(usize, usize)> = v
         .hits
         .iter()
-        .map(|h| (h.start, h.end))
-        .chain(v.urls.iter().map(|u| (u.start, u.end)))
+        .map(|h| (h.span.start, h.span.end))
+        .chain(v.urls.iter().map(|u| (u.span.start, u.span.end)))
         .collect();
     spans.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::new();

@@ -22,6 +22,7 @@
 use std::cell::RefCell;
 
 use super::{copy_range, Normalized};
+use crate::span::Span;
 
 /// Units a number may stand before, and the one form each becomes. Longer spellings first.
 const UNITS: &[(&str, &str)] = &[
@@ -413,9 +414,9 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
         let mut pos = 0;
         for e in &edits {
             copy_range(out, pos, e.start, next);
-            let (orig_start, orig_end) = out.original_span(e.start, e.end);
+            let orig = out.original_span(Span::new(e.start, e.end));
             for c in e.with.chars() {
-                next.push(c, orig_start, orig_end);
+                next.push(c, orig.start, orig.end);
             }
             pos = e.end;
         }
@@ -430,6 +431,7 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
 mod tests {
     use super::super::normalize;
     use super::{cn_value, may_start_number, starts_cn_number, NUMBER_STARTS};
+    use crate::span::Span;
 
     /// `t!(name, input, expected normalised text)`
     macro_rules! t {
@@ -520,15 +522,15 @@ mod tests {
         let original = "核酸二十五分钟出报告";
         let n = normalize(original);
         let s = n.as_str().find("25").unwrap();
-        let (os, oe) = n.original_span(s, s + 2);
-        assert_eq!(&original[os..oe], "二十五");
+        let o = n.original_span(Span::new(s, s + 2));
+        assert_eq!(&original[o.range()], "二十五");
         let s = n.as_str().find("5分钟").unwrap();
-        let (os, oe) = n.original_span(s, s + "5分钟".len());
-        assert_eq!(&original[os..oe], "二十五分钟");
+        let o = n.original_span(Span::new(s, s + "5分钟".len()));
+        assert_eq!(&original[o.range()], "二十五分钟");
         let original = "24h出";
         let n = normalize(original);
         let s = n.as_str().find("小时").unwrap();
-        let (os, oe) = n.original_span(s, s + "小时".len());
-        assert_eq!(&original[os..oe], "h");
+        let o = n.original_span(Span::new(s, s + "小时".len()));
+        assert_eq!(&original[o.range()], "h");
     }
 }
