@@ -24,11 +24,12 @@ pub struct Weights {
     /// One bit per [`filter_bit`] value, set for the ids with weights: nearly every id of a
     /// message has none, and this 4 KB table, which stays in the first-level cache, says so
     /// without reading the key table.
-    filter: Vec<u64>,
+    filter: Box<[u64; FILTER_WORDS]>,
 }
 
 /// Bits of the id filter.
 const FILTER_BITS: u32 = 15;
+const FILTER_WORDS: usize = 1 << (FILTER_BITS - 6);
 
 /// The filter bit of a feature id.
 #[inline]
@@ -45,7 +46,7 @@ impl Weights {
             keys: vec![EMPTY; slots],
             values: vec![[0.0; CLASSES]; slots],
             shift,
-            filter: vec![0; 1 << (FILTER_BITS - 6)],
+            filter: Box::new([0; FILTER_WORDS]),
         };
         for weight in &file.weights {
             let bit = filter_bit(weight.id);
