@@ -246,7 +246,7 @@ fn classify(s: &str) -> Reason {
 }
 
 /// The checks every face applies before scoring (as `score` does): not blank, not too long.
-pub(super) fn check_text(text: &str) -> Result<(), Reason> {
+pub(crate) fn check_text(text: &str) -> Result<(), Reason> {
     crate::engine::check_text(text, MAX_TEXT_BYTES).map_err(|p| match p {
         TextProblem::Blank => Reason::TextEmpty,
         TextProblem::TooLong { .. } => Reason::TextTooLong,
