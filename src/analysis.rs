@@ -179,6 +179,7 @@ mod tests {
     use super::*;
     use crate::normalize::normalize;
     use crate::rules::RuleSource;
+    use crate::span::Span;
 
     const RULES: &str = r#"
 [[rule]]
@@ -232,8 +233,7 @@ any = ["谨防"]
             .iter()
             .map(|&reputation| UrlFinding {
                 raw: "x.top".into(),
-                start: 0,
-                end: 5,
+                span: Span::new(0, 5),
                 url: "http://x.top/".into(),
                 host: "x.top".into(),
                 registrable_domain: "x.top".into(),

@@ -16,6 +16,8 @@
 //! [`Visible`] is the text with its invisible characters removed and a map back to the
 //! original bytes, for a stage that cannot drop them as it goes.
 
+use crate::span::Span;
+
 /// Characters that carry no visible meaning (module docs). Sorted, inclusive ranges.
 pub const INVISIBLE: &[(char, char)] = &[
     ('\u{00AD}', '\u{00AD}'),   // soft hyphen (Cf)
@@ -159,10 +161,10 @@ impl Visible {
         &self.text
     }
 
-    /// The original half-open span of the visible bytes `[start, end)` (`start < end`, both
-    /// character boundaries of the visible text).
-    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
-        (self.at[start] as usize, self.at[end - 1] as usize + 1)
+    /// The original half-open span of a span of the visible text (not empty, both ends
+    /// character boundaries).
+    pub fn original_span(&self, s: Span) -> Span {
+        Span::new(self.at[s.start] as usize, self.at[s.end - 1] as usize + 1)
     }
 }
 
@@ -206,7 +208,7 @@ mod tests {
         let mut v = Visible::default();
         v.strip(original);
         assert_eq!(v.as_str(), "jkm-help.top!");
-        let (s, e) = v.original_span(0, "jkm-help.top".len());
-        assert_eq!(&original[s..e], "jkm-he\u{200E}lp.top");
+        let s = v.original_span(Span::new(0, "jkm-help.top".len()));
+        assert_eq!(&original[s.range()], "jkm-he\u{200E}lp.top");
     }
 }

@@ -370,23 +370,20 @@ impl Engine {
         for (group, &(f, negated)) in groups.iter().enumerate() {
             let rule = self.rules.rule(f.rule);
             for m in &f.matches {
-                let (start, end) = analysis
-                    .normalized
-                    .original_span(m.start as usize, m.end as usize);
+                let span = analysis.normalized.original_span(m.span.widen());
                 let hit = Hit {
                     rule: rule.id.clone(),
                     category: rule.category,
                     weight: rule.weight,
-                    start,
-                    end,
-                    text: original[start..end].to_string(),
+                    span,
+                    text: original[span.range()].to_string(),
                     negated,
                 };
                 owned.push((hit, group));
             }
         }
         // Stable: hits at the same span keep the rule set's order.
-        owned.sort_by_key(|(h, _)| (h.start, h.end));
+        owned.sort_by_key(|(h, _)| h.span);
         let mut rules: Vec<RuleHits> = groups
             .iter()
             .map(|&(f, negated)| RuleHits {

@@ -82,6 +82,7 @@ pub mod plot;
 pub mod rules;
 pub mod sender;
 pub mod server;
+pub mod span;
 pub mod train;
 pub mod verdict;
 
@@ -90,4 +91,5 @@ pub use category::Category;
 pub use category::CLASSES;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, ErrorKind, Result};
+pub use span::Span;
 pub use verdict::{Action, Evidence, Hit, Judgement, RuleHits, Thresholds, Verdict};

@@ -27,12 +27,14 @@
 //! sequences do not occur in the messages this serves, and the per-character form is what
 //! keeps the offset map exact and the hot path fast.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::chars::{is_cjk, is_invisible, lookalike_dot};
+use crate::span::Span;
 
 mod numbers;
 
@@ -70,17 +72,33 @@ impl Normalized {
     /// Maps a half-open byte range of the normalised text to a half-open byte range of the
     /// original text. `start < end <= self.len()` must hold and both must be char boundaries
     /// of the normalised text (as every Aho-Corasick match is).
-    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
-        debug_assert!(start < end && end <= self.text.len());
-        (self.starts[start] as usize, self.ends[end - 1] as usize)
+    pub fn original_span(&self, span: Span) -> Span {
+        debug_assert!(span.start < span.end && span.end <= self.text.len());
+        Span::new(
+            self.starts[span.start] as usize,
+            self.ends[span.end - 1] as usize,
+        )
     }
 
     fn push(&mut self, c: char, start: usize, end: usize) {
         let len = c.len_utf8();
         self.text.push(c);
-        for _ in 0..len {
-            self.starts.push(start as u32);
-            self.ends.push(end as u32);
+        let (start, end) = (start as u32, end as u32);
+        match len {
+            1 => {
+                self.starts.push(start);
+                self.ends.push(end);
+            }
+            3 => {
+                self.starts.extend_from_slice(&[start; 3]);
+                self.ends.extend_from_slice(&[end; 3]);
+            }
+            _ => {
+                for _ in 0..len {
+                    self.starts.push(start);
+                    self.ends.push(end);
+                }
+            }
         }
     }
 
@@ -136,40 +154,129 @@ fn char_pass(original: &str, out: &mut Normalized) {
 
     // Separators seen since the last kept character: (original start, original end, char).
     // They are decided on when the next kept character shows whether a CJK character is near.
-    let mut pending: Vec<(usize, usize, char)> = Vec::new();
-    let mut mapped = [char::default(); 8];
-
-    for (start, c) in original.char_indices() {
-        let end = start + c.len_utf8();
-        if is_invisible(c) {
-            out.had_invisible = true;
-            continue;
-        }
-        let n = map_char(c, &mut mapped);
-        for &m in &mapped[..n] {
-            if is_invisible(m) {
-                continue;
-            }
-            if is_separator(m) {
-                pending.push((start, end, m));
-                continue;
-            }
-            if !pending.is_empty() {
-                flush_separators(out, &pending, m);
-                pending.clear();
-            }
-            out.push(m, start, end);
-        }
+    // The buffer is kept per thread, so a message with separators allocates nothing.
+    thread_local! {
+        static PENDING: RefCell<Vec<(usize, usize, char)>> = const { RefCell::new(Vec::new()) };
     }
-    // Trailing separators: keep one space if there was white space, drop symbol runs' spaces.
-    if !pending.is_empty() {
-        flush_separators(out, &pending, ' ');
-    }
+    PENDING.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut pending) => {
+            pending.clear();
+            char_loop(original, out, &mut pending);
+        }
+        Err(_) => char_loop(original, out, &mut Vec::new()),
+    });
     let trimmed = out.text.trim_end().len();
     out.text.truncate(trimmed);
     out.starts.truncate(trimmed);
     out.ends.truncate(trimmed);
 }
+
+/// The loop of [`char_pass`]. ASCII and the CJK ideographs, nearly every character of a
+/// message, take a fast path that decodes the bytes by hand and decides with a table; every
+/// other character goes through [`map_char`] and the general tests, which give the same
+/// answer for those two classes (unit-tested).
+fn char_loop(original: &str, out: &mut Normalized, pending: &mut Vec<(usize, usize, char)>) {
+    let bytes = original.as_bytes();
+    let mut mapped = [char::default(); 8];
+    let mut start = 0;
+    while start < bytes.len() {
+        let b = bytes[start];
+        if b < 0x80 {
+            // ASCII: never invisible, maps to its lower case, a separator by the table.
+            let m = char::from(b.to_ascii_lowercase());
+            if ASCII_SEPARATOR[b as usize] {
+                pending.push((start, start + 1, m));
+            } else {
+                if !pending.is_empty() {
+                    flush_separators(out, pending, m);
+                    pending.clear();
+                }
+                out.push(m, start, start + 1);
+            }
+            start += 1;
+            continue;
+        }
+        if (0xE3..=0xE9).contains(&b) {
+            // A three-byte character; U+3400..=U+9FFF (the blocks `to_simplified` reads) is
+            // never invisible and maps to its simplified form alone.
+            let cp = ((b as u32 & 0x0F) << 12)
+                | ((bytes[start + 1] as u32 & 0x3F) << 6)
+                | (bytes[start + 2] as u32 & 0x3F);
+            if (T2S_FIRST..=T2S_LAST).contains(&cp) {
+                let m = to_simplified(char::from_u32(cp).unwrap_or_default());
+                if is_plain_ideograph(m) {
+                    if !pending.is_empty() {
+                        flush_separators(out, pending, m);
+                        pending.clear();
+                    }
+                    out.push(m, start, start + 3);
+                } else {
+                    emit(out, pending, m, start, start + 3);
+                }
+                start += 3;
+                continue;
+            }
+        }
+        let c = original[start..].chars().next().unwrap_or_default();
+        let end = start + c.len_utf8();
+        if is_invisible(c) {
+            out.had_invisible = true;
+            start = end;
+            continue;
+        }
+        let n = map_char(c, &mut mapped);
+        for &m in &mapped[..n] {
+            emit(out, pending, m, start, end);
+        }
+        start = end;
+    }
+    // Trailing separators: keep one space if there was white space, drop symbol runs' spaces.
+    if !pending.is_empty() {
+        flush_separators(out, pending, ' ');
+    }
+}
+
+/// One mapped character `m` of the original character at `start..end`: dropped when
+/// invisible, held back when a separator, otherwise kept after the separators before it.
+#[inline]
+fn emit(
+    out: &mut Normalized,
+    pending: &mut Vec<(usize, usize, char)>,
+    m: char,
+    start: usize,
+    end: usize,
+) {
+    if is_invisible(m) {
+        return;
+    }
+    if is_separator(m) {
+        pending.push((start, end, m));
+        return;
+    }
+    if !pending.is_empty() {
+        flush_separators(out, pending, m);
+        pending.clear();
+    }
+    out.push(m, start, end);
+}
+
+/// A character of U+3400..=U+9FFF other than `丨`: neither invisible nor a separator.
+#[inline]
+fn is_plain_ideograph(m: char) -> bool {
+    ('\u{3400}'..='\u{9FFF}').contains(&m) && m != '丨'
+}
+
+/// [`is_separator`] of every ASCII character, as a table.
+const ASCII_SEPARATOR: [bool; 128] = {
+    let mut t = [false; 128];
+    let symbols = b"\t\n\x0b\x0c\r *-_|/\\~+#^=`'\"";
+    let mut i = 0;
+    while i < symbols.len() {
+        t[symbols[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Emits (or drops) a run of separators that sits before `next`.
 fn flush_separators(out: &mut Normalized, pending: &[(usize, usize, char)], next: char) {
@@ -273,9 +380,17 @@ const T2S_FIRST: u32 = 0x3400;
 const T2S_LAST: u32 = 0x9FFF;
 
 /// Traditional-to-simplified table over the CJK blocks, derived once from the `simplet2s`
-/// crate's character mapping. Indexed by `c - T2S_FIRST`; 0 means "unchanged".
-fn t2s_table() -> &'static [u32] {
-    static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
+/// crate's character mapping.
+struct T2s {
+    /// One bit per character of the blocks: does it change? 3.4 KB, so that the common case
+    /// (a character that stays) reads a table that stays in the first-level cache.
+    changes: Vec<u64>,
+    /// Indexed by `c - T2S_FIRST`; 0 means "unchanged".
+    to: Vec<u32>,
+}
+
+fn t2s_table() -> &'static T2s {
+    static TABLE: OnceLock<T2s> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = vec![0u32; (T2S_LAST - T2S_FIRST + 1) as usize];
         let mut buf = [0u8; 4];
@@ -291,7 +406,13 @@ fn t2s_table() -> &'static [u32] {
                 }
             }
         }
-        table
+        let mut changes = vec![0u64; table.len().div_ceil(64)];
+        for (i, &to) in table.iter().enumerate() {
+            if to != 0 {
+                changes[i / 64] |= 1 << (i % 64);
+            }
+        }
+        T2s { changes, to: table }
     })
 }
 
@@ -302,7 +423,12 @@ pub fn to_simplified(c: char) -> char {
     if !(T2S_FIRST..=T2S_LAST).contains(&cp) {
         return c;
     }
-    match t2s_table()[(cp - T2S_FIRST) as usize] {
+    let t = t2s_table();
+    let i = (cp - T2S_FIRST) as usize;
+    if t.changes[i / 64] & (1 << (i % 64)) == 0 {
+        return c;
+    }
+    match t.to[i] {
         0 => c,
         s => char::from_u32(s).unwrap_or(c),
     }
@@ -382,9 +508,9 @@ fn replace_contact_evasions(out: &mut Normalized) -> bool {
     let mut pos = 0;
     for (s, e, p) in found {
         copy_range(out, pos, s, &mut next);
-        let (orig_start, orig_end) = out.original_span(s, e);
+        let orig = out.original_span(Span::new(s, e));
         for c in CONTACT_EVASIONS[p].1.chars() {
-            next.push(c, orig_start, orig_end);
+            next.push(c, orig.start, orig.end);
         }
         pos = e;
     }
@@ -470,14 +596,57 @@ mod tests {
     t!(replacement_then_separator, "微x*v", "微信v");
     t!(replacement_makes_new_evasion, "薇扣扣", "微信qq");
 
+    /// The fast paths of the character pass decide as the general tests do.
+    #[test]
+    fn fast_path_tables_agree_with_the_general_tests() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            assert_eq!(ASCII_SEPARATOR[b as usize], is_separator(c), "{c:?}");
+            assert!(!is_invisible(c), "{c:?}");
+            let mut buf = [char::default(); 8];
+            assert_eq!(map_char(c, &mut buf), 1);
+            assert_eq!(buf[0], c.to_ascii_lowercase());
+        }
+        for cp in T2S_FIRST..=T2S_LAST {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert!(!is_invisible(c), "U+{cp:04X}");
+            assert_eq!(
+                is_plain_ideograph(c),
+                !is_separator(c) && !is_invisible(c),
+                "U+{cp:04X}"
+            );
+            let expected = match simplet2s::convert(&c.to_string())
+                .chars()
+                .collect::<Vec<_>>()[..]
+            {
+                [s] => s,
+                _ => c,
+            };
+            assert_eq!(to_simplified(c), expected, "U+{cp:04X}");
+        }
+    }
+
+    #[test]
+    fn mixed_text_through_every_path() {
+        let original = "A\u{200B}Ｂ 健康碼 ⓥⓧ。 丨 x\u{3000}y🔥z 密*接 é ";
+        let n = normalize(original);
+        assert_eq!(n.as_str(), "ab健康码微信. 丨 x y z密接é");
+        assert!(n.had_invisible());
+        let s = n.as_str().find("康码").unwrap();
+        let o = n.original_span(Span::new(s, s + "康码".len()));
+        assert_eq!(&original[o.range()], "康碼");
+    }
+
     #[test]
     fn spans_map_back_to_original() {
         let original = "请 密*接 人员";
         let n = normalize(original);
         assert_eq!(n.as_str(), "请密接人员");
         let s = n.as_str().find("密接").unwrap();
-        let (os, oe) = n.original_span(s, s + "密接".len());
-        assert_eq!(&original[os..oe], "密*接");
+        let o = n.original_span(Span::new(s, s + "密接".len()));
+        assert_eq!(&original[o.range()], "密*接");
     }
 
     #[test]
@@ -485,8 +654,8 @@ mod tests {
         let original = "加ｖｘ好友";
         let n = normalize(original);
         let s = n.as_str().find("微信").unwrap();
-        let (os, oe) = n.original_span(s, s + "微信".len());
-        assert_eq!(&original[os..oe], "ｖｘ");
+        let o = n.original_span(Span::new(s, s + "微信".len()));
+        assert_eq!(&original[o.range()], "ｖｘ");
     }
 
     #[test]

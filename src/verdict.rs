@@ -17,6 +17,7 @@ use serde::{Serialize, Serializer};
 
 use crate::category::{Category, CLASSES};
 use crate::links::UrlFinding;
+use crate::span::Span;
 
 /// The three answers a gateway acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -82,9 +83,9 @@ pub struct Hit {
     pub category: Category,
     /// The rule's weight (the same on every hit of one rule).
     pub weight: f64,
-    /// Half-open UTF-8 byte span in the ORIGINAL text.
-    pub start: usize,
-    pub end: usize,
+    /// Half-open UTF-8 byte span in the ORIGINAL text (`start`, `end` in JSON).
+    #[serde(flatten)]
+    pub span: Span,
     /// The original substring.
     pub text: String,
     /// The rule fired only through keywords in the scope of a negation or in a quotation

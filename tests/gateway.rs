@@ -16,8 +16,9 @@ use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
+use crate::common::daemon::{free_addr, serve_args, Daemon};
 use crate::server::{
-    bounded, config, metric, req, rules_dir, scrape, wait_serving, Daemon, Server, FRAUD, HAM,
+    bounded, config, metric, req, rules_dir, scrape, wait_serving, Server, FRAUD, HAM,
 };
 
 fn raw(id: &str, text: &[u8]) -> wire::ScoreRequest {
@@ -341,26 +342,14 @@ async fn try_score(addr: SocketAddr) -> bool {
 async fn silent_connections_over_the_descriptor_limit_lock_nobody_out() {
     bounded(async {
         let rules = rules_dir("test-1");
-        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let metrics_addr: SocketAddr = format!("127.0.0.1:{metrics_port}").parse().unwrap();
+        let metrics_addr = free_addr();
         let handshake = Duration::from_secs(3);
+        let (metrics, handshake_ms) = (metrics_addr.to_string(), handshake.as_millis().to_string());
         let d = Daemon::start_with_nofile(
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--metrics-listen",
-                &metrics_addr.to_string(),
-                "--rules",
-                rules.path().to_str().unwrap(),
-                "--model",
-                "none",
-                "--handshake-timeout-ms",
-                &handshake.as_millis().to_string(),
-            ],
+            &serve_args(
+                rules.path(),
+                &["--metrics-listen", &metrics, "--handshake-timeout-ms", &handshake_ms],
+            ),
             &[("SMISHD_RELOAD_POLL_MS", "0")],
             256,
         );
@@ -422,16 +411,7 @@ async fn rule_content_names_the_version_and_reload_errors_log_on_one_line() {
     bounded(async {
         let rules = rules_dir("test-1");
         let d = Daemon::start(
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--rules",
-                rules.path().to_str().unwrap(),
-                "--model",
-                "none",
-                "--log-format",
-                "text",
-            ],
+            &serve_args(rules.path(), &["--log-format", "text"]),
             &[("SMISHD_RELOAD_POLL_MS", "100")],
         );
         let mut client = ClassifierClient::new(wait_serving(d.addr).await);

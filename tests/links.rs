@@ -15,12 +15,18 @@ fn find(text: &str) -> Vec<UrlFinding> {
     let found = analyzer().find(text);
     for u in &found {
         assert!(
-            text.is_char_boundary(u.start) && text.is_char_boundary(u.end) && u.start < u.end,
+            text.is_char_boundary(u.span.start)
+                && text.is_char_boundary(u.span.end)
+                && u.span.start < u.span.end,
             "span {}..{} of {text:?} is not on char boundaries",
-            u.start,
-            u.end
+            u.span.start,
+            u.span.end
         );
-        assert_eq!(&text[u.start..u.end], u.raw, "raw is the span of {text:?}");
+        assert_eq!(
+            &text[u.span.start..u.span.end],
+            u.raw,
+            "raw is the span of {text:?}"
+        );
     }
     found
 }
@@ -1026,8 +1032,8 @@ mod spans {
             let found = find(&text);
             let mut last_end = 0;
             for u in &found {
-                prop_assert!(u.start >= last_end, "links overlap in {text:?}");
-                last_end = u.end;
+                prop_assert!(u.span.start >= last_end, "links overlap in {text:?}");
+                last_end = u.span.end;
             }
         }
     }

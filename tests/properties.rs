@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use smishd::normalize::normalize;
-use smishd::{Engine, Message};
+use smishd::{Engine, Message, Span};
 use std::sync::OnceLock;
 
 fn engine() -> &'static Engine {
@@ -38,7 +38,7 @@ proptest! {
         let n = normalize(&text);
         for (i, _) in n.as_str().char_indices() {
             let end = i + n.as_str()[i..].chars().next().unwrap().len_utf8();
-            let (s, e) = n.original_span(i, end);
+            let Span { start: s, end: e } = n.original_span(Span::new(i, end));
             prop_assert!(s < e && e <= text.len(), "span {s}..{e} of {}", text.len());
             prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
         }
@@ -48,14 +48,14 @@ proptest! {
     fn hit_and_url_spans_are_original_substrings(text in any_text()) {
         let v = engine().score(&Message::new(&text));
         for h in &v.hits {
-            prop_assert!(h.start < h.end && h.end <= text.len());
-            prop_assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
-            prop_assert_eq!(&text[h.start..h.end], h.text.as_str());
+            prop_assert!(h.span.start < h.span.end && h.span.end <= text.len());
+            prop_assert!(text.is_char_boundary(h.span.start) && text.is_char_boundary(h.span.end));
+            prop_assert_eq!(&text[h.span.start..h.span.end], h.text.as_str());
         }
         for u in &v.urls {
-            prop_assert!(u.start < u.end && u.end <= text.len());
-            prop_assert!(text.is_char_boundary(u.start) && text.is_char_boundary(u.end));
-            prop_assert_eq!(&text[u.start..u.end], u.raw.as_str());
+            prop_assert!(u.span.start < u.span.end && u.span.end <= text.len());
+            prop_assert!(text.is_char_boundary(u.span.start) && text.is_char_boundary(u.span.end));
+            prop_assert_eq!(&text[u.span.start..u.span.end], u.raw.as_str());
         }
         prop_assert!((0.0..=1.0).contains(&v.score), "score {}", v.score);
     }
@@ -175,11 +175,11 @@ proptest! {
         let text: String = v.into_iter().collect();
         let n = normalize(&text);
         for (i, c) in n.as_str().char_indices() {
-            let (s, e) = n.original_span(i, i + c.len_utf8());
+            let Span { start: s, end: e } = n.original_span(Span::new(i, i + c.len_utf8()));
             prop_assert!(s < e && e <= text.len(), "span {s}..{e} of {}", text.len());
             prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
             // Any range, not only one character, maps to a well-formed original span.
-            let (s2, e2) = n.original_span(0, i + c.len_utf8());
+            let Span { start: s2, end: e2 } = n.original_span(Span::new(0, i + c.len_utf8()));
             prop_assert!(s2 <= s && e2 >= e && text.is_char_boundary(s2) && text.is_char_boundary(e2));
         }
         let again = normalize(n.as_str());

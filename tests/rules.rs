@@ -55,10 +55,7 @@ macro_rules! t {
                     let spans = f
                         .matches
                         .iter()
-                        .map(|m| {
-                            let (s, e) = n.original_span(m.start as usize, m.end as usize);
-                            text[s..e].to_string()
-                        })
+                        .map(|m| text[n.original_span(m.span.widen()).range()].to_string())
                         .collect();
                     (rules.rule(f.rule).id.clone(), spans)
                 })
@@ -442,10 +439,7 @@ fn number_class_hit_span_covers_the_number_as_written() {
     let spans: Vec<&str> = found.fired[0]
         .matches
         .iter()
-        .map(|m| {
-            let (s, e) = n.original_span(m.start as usize, m.end as usize);
-            &text[s..e]
-        })
+        .map(|m| &text[n.original_span(m.span.widen()).range()])
         .collect();
     assert_eq!(spans, ["核酸", "两个钟头出"]);
 }

@@ -6,11 +6,10 @@
 //! verdicts do not move when the shipped rules or model change.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use smishd::server::proto::classifier_client::ClassifierClient;
@@ -25,6 +24,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
+use crate::common::daemon::{free_addr, serve_args, Daemon};
 use crate::common::smishd;
 
 /// A rule that blocks "parcel tested positive" messages, so verdicts are known in advance.
@@ -996,119 +996,6 @@ async fn tls_and_mutual_tls() {
     .await
 }
 
-/// The real binary, with its standard error collected line by line.
-pub(crate) struct Daemon {
-    pub(crate) child: Child,
-    log: Arc<Mutex<String>>,
-    pub(crate) addr: SocketAddr,
-}
-
-impl Daemon {
-    pub(crate) fn start(args: &[&str], envs: &[(&str, &str)]) -> Daemon {
-        Daemon::spawn(smishd(), args, envs)
-    }
-
-    /// Starts with a soft and hard descriptor limit of `nofile` (RLIMIT_NOFILE).
-    pub(crate) fn start_with_nofile(args: &[&str], envs: &[(&str, &str)], nofile: u64) -> Daemon {
-        use std::os::unix::process::CommandExt;
-        let mut cmd = smishd();
-        // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
-        unsafe {
-            cmd.pre_exec(move || {
-                let rl = libc::rlimit {
-                    rlim_cur: nofile as libc::rlim_t,
-                    rlim_max: nofile as libc::rlim_t,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        Daemon::spawn(cmd, args, envs)
-    }
-
-    fn spawn(mut cmd: std::process::Command, args: &[&str], envs: &[(&str, &str)]) -> Daemon {
-        cmd.arg("serve")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        cmd.env_remove("RUST_LOG");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn smishd serve");
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stderr);
-            let mut line = String::new();
-            while lines.read_line(&mut line).unwrap_or(0) > 0 {
-                if line.contains("grpc listening") {
-                    // Text logs say addr=IP:PORT, JSON logs "addr":"IP:PORT".
-                    let found = line
-                        .split("addr=")
-                        .nth(1)
-                        .or_else(|| line.split("\"addr\":").nth(1));
-                    if let Some(a) = found {
-                        let a = a.trim_start_matches('"');
-                        let end = a
-                            .find(|c: char| c == '"' || c.is_whitespace())
-                            .unwrap_or(a.len());
-                        let a = &a[..end];
-                        let _ = addr_tx.send(a.to_string());
-                    }
-                }
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("smishd serve never said where it listens")
-            .parse()
-            .unwrap();
-        Daemon { child, log, addr }
-    }
-
-    pub(crate) fn signal(&self, sig: &str) {
-        let ok = std::process::Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    /// Sends `sig` (-TERM, -INT) and returns the exit status and the whole log.
-    pub(crate) fn terminate(mut self, sig: &str) -> (std::process::ExitStatus, String) {
-        self.signal(sig);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("smishd serve did not exit after {sig}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::thread::sleep(Duration::from_millis(100));
-        let log = self.log.lock().unwrap().clone();
-        (status, log)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 pub(crate) async fn wait_serving(addr: SocketAddr) -> Channel {
     for _ in 0..250 {
         if let Ok(ch) = Endpoint::from_shared(format!("http://{addr}"))
@@ -1130,17 +1017,7 @@ pub(crate) async fn wait_serving(addr: SocketAddr) -> Channel {
 async fn debug_logs_carry_no_text_no_numbers() {
     bounded(async {
         let rules = rules_dir("test-1");
-        let d = Daemon::start(
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--rules",
-                rules.path().to_str().unwrap(),
-                "--model",
-                "none",
-            ],
-            &[("RUST_LOG", "trace")],
-        );
+        let d = Daemon::start(&serve_args(rules.path(), &[]), &[("RUST_LOG", "trace")]);
         let mut client = ClassifierClient::new(wait_serving(d.addr).await);
         // Phone numbers, a resident ID number, a bank card, a sender: none may reach the log.
         let secrets = [
@@ -1222,11 +1099,7 @@ async fn debug_logs_carry_no_text_no_numbers() {
 async fn sighup_reloads_and_sigterm_exits_zero() {
     bounded(async {
         let rules = rules_dir("test-1");
-        let metrics_port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let metrics_addr: SocketAddr = format!("127.0.0.1:{metrics_port}").parse().unwrap();
+        let metrics_addr = free_addr();
         let d = Daemon::start(
             &[
                 "--listen",
@@ -1312,13 +1185,8 @@ fn serve_refuses_a_broken_rule_set_at_start() {
     let dir = rules_dir("test-1");
     std::fs::write(dir.path().join("bad.toml"), "[[rule]]\nid = 3\n").unwrap();
     let mut child = smishd()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rules",
-            dir.path().to_str().unwrap(),
-        ])
+        .arg("serve")
+        .args(serve_args(dir.path(), &[]))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

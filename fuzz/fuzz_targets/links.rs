@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let n = normalize(text);
     for u in links().analyze(text, &n) {
-        assert!(u.start < u.end && u.end <= text.len());
-        assert_eq!(&text[u.start..u.end], u.raw);
+        assert!(!u.span.is_empty() && u.span.end <= text.len());
+        assert_eq!(&text[u.span.range()], u.raw);
     }
 });

@@ -4,12 +4,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use smishd::normalize::normalize;
+use smishd::Span;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let n = normalize(text);
     for (i, c) in n.as_str().char_indices() {
-        let (s, e) = n.original_span(i, i + c.len_utf8());
+        let Span { start: s, end: e } = n.original_span(Span::new(i, i + c.len_utf8()));
         assert!(s < e && e <= text.len());
         assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
     }

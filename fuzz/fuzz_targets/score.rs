@@ -22,10 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let v = engine().score(&Message::new(text).with_sender(sender));
     assert!((0.0..=1.0).contains(&v.score));
     for h in &v.hits {
-        assert_eq!(&text[h.start..h.end], h.text);
+        assert_eq!(&text[h.span.range()], h.text);
     }
     for u in &v.urls {
-        assert_eq!(&text[u.start..u.end], u.raw);
+        assert_eq!(&text[u.span.range()], u.raw);
     }
     serde_json::to_string(&v).expect("verdict serialises");
 });

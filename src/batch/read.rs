@@ -15,10 +15,9 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 
 use super::delimited::DelimitedReader;
-#[cfg(test)]
-use super::record::Span;
 use super::record::{Chunk, Format, Item, Reason, RecordReader};
 use crate::defaults::MAX_RECORD_BYTES;
+use crate::span::Span;
 
 /// Counts the bytes read from the raw input (before decompression), for the progress bar.
 struct Counting<R> {
@@ -200,7 +199,7 @@ impl RecordReader for JsonlReader {
             chunk.items.push(match found {
                 Line::Fits => Item::Line {
                     line: self.line,
-                    bytes: (start as u32, chunk.data.len() as u32),
+                    bytes: Span::new(start, chunk.data.len()).narrow(),
                 },
                 _ => Item::Reject {
                     line: self.line,
@@ -235,7 +234,7 @@ pub(super) mod tests {
                         (line, String::from_utf8_lossy(c.get(bytes)).into_owned())
                     }
                     Item::Fields { line, text, id, .. } => {
-                        let get = |s: Option<Span>| {
+                        let get = |s: Option<Span<u32>>| {
                             s.map_or("-".into(), |s| {
                                 String::from_utf8_lossy(c.get(s)).into_owned()
                             })

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::TextProblem;
+use crate::span::Span;
 use crate::verdict::Verdict;
 
 /// Input formats.
@@ -95,22 +96,19 @@ impl Reason {
     }
 }
 
-/// A byte range in a chunk's buffer.
-pub type Span = (u32, u32);
-
 /// One record as the reader found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     /// A JSONL line (without its line end) still to parse.
-    Line { line: u64, bytes: Span },
+    Line { line: u64, bytes: Span<u32> },
     /// A CSV/TSV record, split into the columns smishd reads (unquoted, not yet UTF-8 checked).
     Fields {
         line: u64,
-        text: Option<Span>,
-        id: Option<Span>,
-        sender: Option<Span>,
+        text: Option<Span<u32>>,
+        id: Option<Span<u32>>,
+        sender: Option<Span<u32>>,
         /// A `time` or `timestamp` column (read by `smishd campaigns`).
-        time: Option<Span>,
+        time: Option<Span<u32>>,
     },
     /// Rejected while reading (too long, unterminated quote, wrong number of fields).
     Reject { line: u64, reason: Reason },
@@ -124,8 +122,9 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    pub fn get(&self, span: Span) -> &[u8] {
-        &self.data[span.0 as usize..span.1 as usize]
+    /// The bytes of a span of the chunk's buffer.
+    pub fn get(&self, span: Span<u32>) -> &[u8] {
+        &self.data[span.range()]
     }
 }
 
@@ -247,7 +246,7 @@ fn classify(s: &str) -> Reason {
 }
 
 /// The checks every face applies before scoring (as `score` does): not blank, not too long.
-pub(super) fn check_text(text: &str) -> Result<(), Reason> {
+pub(crate) fn check_text(text: &str) -> Result<(), Reason> {
     crate::engine::check_text(text, MAX_TEXT_BYTES).map_err(|p| match p {
         TextProblem::Blank => Reason::TextEmpty,
         TextProblem::TooLong { .. } => Reason::TextTooLong,
@@ -257,11 +256,11 @@ pub(super) fn check_text(text: &str) -> Result<(), Reason> {
 pub(super) fn parse_fields<'a>(
     chunk: &'a Chunk,
     line: u64,
-    text: Option<(u32, u32)>,
-    id: Option<(u32, u32)>,
-    sender: Option<(u32, u32)>,
+    text: Option<Span<u32>>,
+    id: Option<Span<u32>>,
+    sender: Option<Span<u32>>,
 ) -> Result<Record<'a>, Rejected<'a>> {
-    let utf8 = |span: (u32, u32)| {
+    let utf8 = |span: Span<u32>| {
         std::str::from_utf8(chunk.get(span)).map_err(|_| reject(line, Reason::InvalidUtf8))
     };
     let id = id.map(utf8).transpose()?.map(IdRef::Str);

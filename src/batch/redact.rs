@@ -109,7 +109,7 @@ pub fn redact_verdict(v: &mut Verdict, original: &str) {
     let mut masked = original.to_string();
     mask_numbers(&mut masked);
     for h in &mut v.hits {
-        match masked.get(h.start..h.end) {
+        match masked.get(h.span.start..h.span.end) {
             Some(t) => t.clone_into(&mut h.text),
             None => {
                 mask_numbers(&mut h.text);
@@ -117,7 +117,7 @@ pub fn redact_verdict(v: &mut Verdict, original: &str) {
         }
     }
     for u in &mut v.urls {
-        match masked.get(u.start..u.end) {
+        match masked.get(u.span.start..u.span.end) {
             Some(t) => t.clone_into(&mut u.raw),
             None => {
                 mask_numbers(&mut u.raw);
@@ -132,6 +132,7 @@ pub fn redact_verdict(v: &mut Verdict, original: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::span::Span;
 
     fn m(s: &str) -> String {
         let mut s = s.to_string();
@@ -178,8 +179,7 @@ mod tests {
                 rule: "R".into(),
                 category: Category::Spam,
                 weight: 1.0,
-                start,
-                end: start + 4,
+                span: Span::new(start, start + 4),
                 text: "5678".into(),
                 negated: false,
             }],

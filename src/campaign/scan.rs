@@ -20,10 +20,11 @@ use serde_json::value::RawValue;
 use super::fingerprint::{hash_str, Fingerprint};
 use super::group::{Grouper, Observation, Options as GroupOptions, TimeRef};
 use super::mask::mask_into;
-use crate::batch::record::{Chunk, Item, Reason, RecordReader};
+use crate::batch::record::{check_text, Chunk, Item, Reason, RecordReader};
 use crate::category::Category;
-use crate::defaults::{MAX_TEXT_BYTES, RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
-use crate::engine::{check_text, Analysis, Engine, Message, TextProblem};
+use crate::defaults::{RESCORE_CHUNK_BYTES, RESCORE_CHUNK_RECORDS};
+use crate::engine::{Analysis, Engine, Message};
+use crate::span::Span;
 use crate::verdict::Action;
 
 /// Records per rayon task.
@@ -321,7 +322,7 @@ fn parse_jsonl(line: u64, bytes: &[u8]) -> Result<Record<'_>, (u64, Reason)> {
         Some(r) if r.get().starts_with(['{', '[']) => return Err((line, Reason::SenderNotString)),
         Some(r) => scalar(r),
     };
-    check(&text).map_err(|r| (line, r))?;
+    check_text(&text).map_err(|r| (line, r))?;
     Ok(Record {
         line,
         text,
@@ -342,17 +343,17 @@ fn classify(s: &str) -> Reason {
 fn parse_fields(
     chunk: &Chunk,
     line: u64,
-    text: Option<(u32, u32)>,
-    sender: Option<(u32, u32)>,
-    time: Option<(u32, u32)>,
+    text: Option<Span<u32>>,
+    sender: Option<Span<u32>>,
+    time: Option<Span<u32>>,
 ) -> Result<Record<'_>, (u64, Reason)> {
-    let utf8 = |span: (u32, u32)| {
+    let utf8 = |span: Span<u32>| {
         std::str::from_utf8(chunk.get(span)).map_err(|_| (line, Reason::InvalidUtf8))
     };
     let text = utf8(text.ok_or((line, Reason::NoText))?)?;
     let sender = sender.map(utf8).transpose()?;
     let time = time.map(utf8).transpose()?;
-    check(text).map_err(|r| (line, r))?;
+    check_text(text).map_err(|r| (line, r))?;
     Ok(Record {
         line,
         text: Cow::Borrowed(text),
@@ -360,12 +361,5 @@ fn parse_fields(
         time: time
             .filter(|s| !s.trim().is_empty())
             .map(|t| Cow::Borrowed(t.trim())),
-    })
-}
-
-fn check(text: &str) -> Result<(), Reason> {
-    check_text(text, MAX_TEXT_BYTES).map_err(|p| match p {
-        TextProblem::Blank => Reason::TextEmpty,
-        TextProblem::TooLong { .. } => Reason::TextTooLong,
     })
 }

@@ -267,9 +267,31 @@ fn write_text(
     files: &[LabelledFile],
     figures: &Figures<'_>,
 ) -> io::Result<()> {
+    write_setup(out, args, engine)?;
+    write_per_file(out, files, &figures.per_file)?;
+    writeln!(out)?;
+    write_totals(out, &figures.total)?;
+    writeln!(out)?;
+    write_categories(out, &figures.total)?;
+    writeln!(out)?;
+    write_confusion(out, &figures.total)?;
+    writeln!(out)?;
+    write_sweep(out, &figures.total)?;
+    if args.show > 0 {
+        for (title, list) in [
+            ("worst false positives", &figures.false_positives),
+            ("worst false negatives", &figures.false_negatives),
+        ] {
+            writeln!(out)?;
+            write_worst(out, title, list, files, args.show)?;
+        }
+    }
+    Ok(())
+}
+
+/// The engine's versions and thresholds, and which rows were counted.
+fn write_setup(out: &mut impl Write, args: &EvalArgs, engine: &Engine) -> io::Result<()> {
     let t = *engine.thresholds();
-    let (rep, per_file) = (&figures.total, &figures.per_file);
-    let (fps, fns) = (&figures.false_positives, &figures.false_negatives);
     writeln!(
         out,
         "model {}, rules {}, thresholds flag {} block {} spam {}{}{}",
@@ -288,7 +310,15 @@ fn write_text(
         } else {
             ""
         }
-    )?;
+    )
+}
+
+/// One line a file (rows, bad lines, skipped labels), and its rates when there are several.
+fn write_per_file(
+    out: &mut impl Write,
+    files: &[LabelledFile],
+    per_file: &[(String, Report, usize)],
+) -> io::Result<()> {
     for ((name, r, n), f) in per_file.iter().zip(files) {
         writeln!(
             out,
@@ -308,7 +338,11 @@ fn write_text(
             )?;
         }
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// The headline rates over every file.
+fn write_totals(out: &mut impl Write, rep: &Report) -> io::Result<()> {
     writeln!(
         out,
         "fraud detected (flag/block, fraud category): {}",
@@ -332,7 +366,11 @@ fn write_text(
     if let Some(ap) = rep.average_precision {
         writeln!(out, "average precision (fraud vs rest):           {ap:.4}")?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// Precision, recall, F1, support and predicted count per category.
+fn write_categories(out: &mut impl Write, rep: &Report) -> io::Result<()> {
     writeln!(
         out,
         "{:<24} {:>9} {:>9} {:>9} {:>8} {:>9}",
@@ -345,22 +383,29 @@ fn write_text(
             c.category, c.precision, c.recall, c.f1, c.support, c.predicted
         )?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// Label against predicted category.
+fn write_confusion(out: &mut impl Write, rep: &Report) -> io::Result<()> {
     writeln!(out, "confusion matrix (rows: label, columns: predicted)")?;
-    let cols: Vec<Category> = Category::ALL.to_vec();
     write!(out, "{:<24}", "")?;
-    for c in &cols {
+    for c in Category::ALL {
         write!(out, " {:>10}", short(c.as_str()))?;
     }
     writeln!(out)?;
     for (gold, row) in &rep.confusion {
         write!(out, "{gold:<24}")?;
-        for c in &cols {
+        for c in Category::ALL {
             write!(out, " {:>10}", row.get(c.as_str()).copied().unwrap_or(0))?;
         }
         writeln!(out)?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// The rates at each flag threshold.
+fn write_sweep(out: &mut impl Write, rep: &Report) -> io::Result<()> {
     writeln!(
         out,
         "threshold sweep (flag at P(fraud) >= t; forced blocks always count)"
@@ -381,27 +426,30 @@ fn write_text(
             p.precision
         )?;
     }
-    if args.show > 0 {
-        for (title, list) in [
-            ("worst false positives", &fps),
-            ("worst false negatives", &fns),
-        ] {
-            writeln!(out)?;
-            writeln!(out, "{title} ({} in all)", list.len())?;
-            for (s, ri) in list.iter().take(args.show) {
-                writeln!(
-                    out,
-                    "  {}:{} {} -> {} {} {:.4}  {}",
-                    files[s.file].path.display(),
-                    s.line,
-                    s.gold.name(),
-                    s.action.as_str(),
-                    s.predicted.as_str(),
-                    s.score,
-                    one_line(text_of(files, s, *ri))
-                )?;
-            }
-        }
+    Ok(())
+}
+
+/// The first `show` rows of a list of errors, with their text (`--show`).
+fn write_worst(
+    out: &mut impl Write,
+    title: &str,
+    list: &[&ScoredRow],
+    files: &[LabelledFile],
+    show: usize,
+) -> io::Result<()> {
+    writeln!(out, "{title} ({} in all)", list.len())?;
+    for (s, ri) in list.iter().take(show) {
+        writeln!(
+            out,
+            "  {}:{} {} -> {} {} {:.4}  {}",
+            files[s.file].path.display(),
+            s.line,
+            s.gold.name(),
+            s.action.as_str(),
+            s.predicted.as_str(),
+            s.score,
+            one_line(text_of(files, s, *ri))
+        )?;
     }
     Ok(())
 }

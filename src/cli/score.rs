@@ -9,6 +9,7 @@ use super::args::{EngineArgs, Exit};
 use super::output::{colour, Style};
 use crate::defaults::MAX_TEXT_BYTES;
 use crate::engine::{self, Message, TextProblem};
+use crate::span::Span;
 use crate::verdict::{Action, Hit, Judgement, Verdict};
 
 #[derive(Debug, Args)]
@@ -115,7 +116,7 @@ pub fn write_human(
             };
             let spans: Vec<String> = hits
                 .iter()
-                .map(|h| format!("{:?} {}..{}", h.text, h.start, h.end))
+                .map(|h| format!("{:?} {}..{}", h.text, h.span.start, h.span.end))
                 .collect();
             writeln!(
                 out,
@@ -142,8 +143,8 @@ pub fn write_human(
                 out,
                 "  {:?} {}..{} -> {}  domain {}  {}  [{}]",
                 u.raw,
-                u.start,
-                u.end,
+                u.span.start,
+                u.span.end,
                 u.url,
                 if u.registrable_domain.is_empty() {
                     "-"
@@ -164,26 +165,26 @@ pub fn write_human(
 
 /// The text with every hit and link span marked. Overlapping spans are merged.
 fn highlight(text: &str, v: &Verdict, s: &Style) -> String {
-    let mut spans: Vec<(usize, usize)> = v
+    let mut spans: Vec<Span> = v
         .hits
         .iter()
-        .map(|h| (h.start, h.end))
-        .chain(v.urls.iter().map(|u| (u.start, u.end)))
+        .map(|h| h.span)
+        .chain(v.urls.iter().map(|u| u.span))
         .collect();
     spans.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for (a, b) in spans {
+    let mut merged: Vec<Span> = Vec::new();
+    for span in spans {
         match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
         }
     }
     let mut out = String::with_capacity(text.len() + merged.len() * 8);
     let mut pos = 0;
-    for (a, b) in merged {
-        out.push_str(&text[pos..a]);
-        out.push_str(&s.mark(&text[a..b]));
-        pos = b;
+    for span in merged {
+        out.push_str(&text[pos..span.start]);
+        out.push_str(&s.mark(&text[span.range()]));
+        pos = span.end;
     }
     out.push_str(&text[pos..]);
     out.replace(['\n', '\r'], " ")

@@ -17,6 +17,7 @@
 //! chars.rs, for the normaliser and for links alike.
 
 use crate::chars::{lookalike_dot, DotForm};
+use crate::span::Span;
 
 /// How a link was written, one bit each; they become reasons of the finding.
 pub const FULLWIDTH: u8 = 1;
@@ -124,9 +125,9 @@ impl Folded {
         &self.text
     }
 
-    /// Original half-open span of folded bytes `[s, e)`.
-    pub fn original_span(&self, s: usize, e: usize) -> (usize, usize) {
-        (self.starts[s] as usize, self.ends[e - 1] as usize)
+    /// Original half-open span of a span of folded bytes.
+    pub fn original_span(&self, s: Span) -> Span {
+        Span::new(self.starts[s.start] as usize, self.ends[s.end - 1] as usize)
     }
 
     fn push(&mut self, c: char, s: usize, e: usize, how: u8) {
@@ -316,7 +317,10 @@ mod tests {
         let mut f = Folded::default();
         fold("ａｂ。ｃｎ", &mut f);
         assert_eq!(f.as_str(), "ab.cn");
-        assert_eq!(f.original_span(0, 5), (0, "ａｂ。ｃｎ".len()));
+        assert_eq!(
+            f.original_span(Span::new(0, 5)),
+            Span::new(0, "ａｂ。ｃｎ".len())
+        );
     }
 
     #[test]

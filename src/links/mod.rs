@@ -148,16 +148,15 @@ impl LinkAnalyzer {
             .into_iter()
             .filter_map(|c| {
                 // Judged on the text as shown, without the invisible characters.
-                let j = reputation::judge(&self.lists, &self.psl, &c, &text[c.start..c.end])?;
-                let (start, end) = if invisible {
-                    visible.original_span(c.start, c.end)
+                let j = reputation::judge(&self.lists, &self.psl, &c, &text[c.span.range()])?;
+                let span = if invisible {
+                    visible.original_span(c.span)
                 } else {
-                    (c.start, c.end)
+                    c.span
                 };
                 Some(UrlFinding {
-                    raw: original[start..end].to_string(),
-                    start,
-                    end,
+                    raw: original[span.range()].to_string(),
+                    span,
                     url: j.url,
                     host: j.host,
                     registrable_domain: j.registrable_domain,

@@ -22,6 +22,8 @@ use std::borrow::Cow;
 use serde::Serialize;
 use url::{Host, Url};
 
+use crate::span::Span;
+
 use super::fold::HOW_REASONS;
 use super::host::SuffixList;
 use super::lists::Lists;
@@ -60,9 +62,9 @@ impl Reputation {
 pub struct UrlFinding {
     /// The link as written in the original text.
     pub raw: String,
-    /// Half-open UTF-8 byte span of `raw` in the original text.
-    pub start: usize,
-    pub end: usize,
+    /// Half-open UTF-8 byte span of `raw` in the original text (`start`, `end` in JSON).
+    #[serde(flatten)]
+    pub span: Span,
     /// Canonical URL.
     pub url: String,
     pub host: String,

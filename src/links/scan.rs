@@ -17,6 +17,7 @@
 //! CJK top-level label is cut to the longest listed suffix, so `例子.中国了解` ends at `中国`.
 
 use crate::chars::is_cjk;
+use crate::span::Span;
 
 use super::fold::{starts_with_ci, Folded, IDEOGRAPHIC_DOT};
 use super::host::SuffixList;
@@ -31,8 +32,7 @@ const FILE_EXTENSION_SUFFIXES: &[&str] = &["zip", "mov", "py", "md", "rs", "sh",
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
     /// Half-open byte span in the original text.
-    pub start: usize,
-    pub end: usize,
+    pub span: Span,
     /// The link with obfuscations undone and a scheme (`http://`) in front, ready for
     /// `url::Url::parse`.
     pub text: String,
@@ -328,10 +328,8 @@ pub fn scan(f: &Folded, psl: &SuffixList, max: usize, out: &mut Vec<Candidate>) 
 }
 
 fn make(sc: &Scanner<'_>, s: usize, e: usize, url: String, scheme: bool) -> Candidate {
-    let (start, end) = sc.f.original_span(s, e);
     Candidate {
-        start,
-        end,
+        span: sc.f.original_span(Span::new(s, e)),
         text: url,
         scheme,
         how: sc.f.how_over(s, e),

@@ -22,6 +22,7 @@
 use std::cell::RefCell;
 
 use super::{copy_range, Normalized};
+use crate::span::Span;
 
 /// Units a number may stand before, and the one form each becomes. Longer spellings first.
 const UNITS: &[(&str, &str)] = &[
@@ -109,6 +110,32 @@ fn starts_cn_number(c: char) -> bool {
     cn_digit(c).is_some() || c == '十' || c == '拾'
 }
 
+/// The characters a Chinese number may start with ([`starts_cn_number`]) and `半`.
+const NUMBER_STARTS: [char; 24] = [
+    '零', '〇', '一', '壹', '二', '两', '贰', '三', '叁', '四', '肆', '五', '伍', '六', '陆', '七',
+    '柒', '八', '捌', '九', '玖', '十', '拾', '半',
+];
+
+/// [`NUMBER_STARTS`] by the low 10 bits of their code points: one bit test rules out nearly
+/// every other character before the exact test.
+const NUMBER_START_BITS: [u64; 16] = {
+    let mut bits = [0u64; 16];
+    let mut i = 0;
+    while i < NUMBER_STARTS.len() {
+        let low = NUMBER_STARTS[i] as usize & 1023;
+        bits[low / 64] |= 1 << (low % 64);
+        i += 1;
+    }
+    bits
+};
+
+/// Whether the code point `cp` may be in [`NUMBER_STARTS`] (false: it certainly is not).
+#[inline]
+fn may_start_number(cp: u32) -> bool {
+    let low = cp as usize & 1023;
+    NUMBER_START_BITS[low / 64] & (1 << (low % 64)) != 0
+}
+
 /// The value of a run of Chinese numerals: positional (`二十五`, `一百零五`, `两万`) or digit
 /// by digit (`二零二二`). `None` when it overflows or reads as neither.
 fn cn_value(run: &str) -> Option<u64> {
@@ -143,6 +170,12 @@ fn cn_value(run: &str) -> Option<u64> {
 /// The unit at the start of `rest`, as (bytes it takes, its one form). `after_ascii`: the
 /// number was written in ASCII digits, where a bare `块` is money too.
 fn unit_at(rest: &str, after_ascii: bool) -> Option<(usize, &'static str)> {
+    // Every unit of UNITS (and `块`) starts with a CJK character, every one of ASCII_UNITS
+    // with an ASCII letter: the first byte says which list can match.
+    let first = *rest.as_bytes().first()?;
+    if first.is_ascii() {
+        return ascii_unit_at(rest);
+    }
     for &(spelling, form) in UNITS {
         if rest.starts_with(spelling) {
             return Some((spelling.len(), form));
@@ -151,6 +184,11 @@ fn unit_at(rest: &str, after_ascii: bool) -> Option<(usize, &'static str)> {
     if after_ascii && rest.starts_with('块') {
         return Some(('块'.len_utf8(), "元"));
     }
+    None
+}
+
+/// The unit of [`ASCII_UNITS`] at the start of `rest`, not running on into a letter.
+fn ascii_unit_at(rest: &str) -> Option<(usize, &'static str)> {
     for &(spelling, form) in ASCII_UNITS {
         if rest.starts_with(spelling)
             && !rest.as_bytes()[spelling.len()..]
@@ -291,6 +329,10 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
         let cp = ((b as u32 & 0x0F) << 12)
             | ((bytes[i + 1] as u32 & 0x3F) << 6)
             | (bytes[i + 2] as u32 & 0x3F);
+        if !may_start_number(cp) {
+            i += 3;
+            continue;
+        }
         let c = char::from_u32(cp).unwrap_or_default();
         let len = 3;
         if c != '半' && !starts_cn_number(c) {
@@ -372,9 +414,9 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
         let mut pos = 0;
         for e in &edits {
             copy_range(out, pos, e.start, next);
-            let (orig_start, orig_end) = out.original_span(e.start, e.end);
+            let orig = out.original_span(Span::new(e.start, e.end));
             for c in e.with.chars() {
-                next.push(c, orig_start, orig_end);
+                next.push(c, orig.start, orig.end);
             }
             pos = e.end;
         }
@@ -388,7 +430,8 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::normalize;
-    use super::cn_value;
+    use super::{cn_value, may_start_number, starts_cn_number, NUMBER_STARTS};
+    use crate::span::Span;
 
     /// `t!(name, input, expected normalised text)`
     macro_rules! t {
@@ -440,6 +483,20 @@ mod tests {
     t!(traditional_form, "兩個小時", "2小时");
 
     #[test]
+    fn the_number_start_filter_lets_every_number_start_through() {
+        for cp in 0..=0xFFFFu32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let starts = c == '半' || starts_cn_number(c);
+            assert_eq!(starts, NUMBER_STARTS.contains(&c), "U+{cp:04X}");
+            if starts {
+                assert!(may_start_number(cp), "U+{cp:04X}");
+            }
+        }
+    }
+
+    #[test]
     fn chinese_values() {
         for (run, v) in [
             ("十", 10),
@@ -465,15 +522,15 @@ mod tests {
         let original = "核酸二十五分钟出报告";
         let n = normalize(original);
         let s = n.as_str().find("25").unwrap();
-        let (os, oe) = n.original_span(s, s + 2);
-        assert_eq!(&original[os..oe], "二十五");
+        let o = n.original_span(Span::new(s, s + 2));
+        assert_eq!(&original[o.range()], "二十五");
         let s = n.as_str().find("5分钟").unwrap();
-        let (os, oe) = n.original_span(s, s + "5分钟".len());
-        assert_eq!(&original[os..oe], "二十五分钟");
+        let o = n.original_span(Span::new(s, s + "5分钟".len()));
+        assert_eq!(&original[o.range()], "二十五分钟");
         let original = "24h出";
         let n = normalize(original);
         let s = n.as_str().find("小时").unwrap();
-        let (os, oe) = n.original_span(s, s + "小时".len());
-        assert_eq!(&original[os..oe], "h");
+        let o = n.original_span(Span::new(s, s + "小时".len()));
+        assert_eq!(&original[o.range()], "h");
     }
 }

@@ -67,14 +67,21 @@ fn collect(dir: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn any_content_change_changes_the_digest_and_version_alone_does_not() {
+    /// A small rule directory: VERSION, a rule file and a domain list.
+    fn sample() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         fs::write(p.join("VERSION"), "v1").unwrap();
         fs::write(p.join("a.toml"), "weight = 1.0").unwrap();
         fs::create_dir(p.join("domains")).unwrap();
         fs::write(p.join("domains").join("malicious.txt"), "bad.top\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn any_content_change_changes_the_digest_and_version_alone_does_not() {
+        let dir = sample();
+        let p = dir.path();
         let first = of_dir(p).unwrap();
         assert_eq!(first.len(), 8);
         assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -109,13 +116,7 @@ mod tests {
         // Versions in deployed configs and reports name these strings: FNV-1a 64 folded to 32
         // bits, the values computed independently.
         assert_eq!(of_text("rules"), "4f431caa");
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        fs::write(p.join("VERSION"), "v1").unwrap();
-        fs::write(p.join("a.toml"), "weight = 1.0").unwrap();
-        fs::create_dir(p.join("domains")).unwrap();
-        fs::write(p.join("domains").join("malicious.txt"), "bad.top\n").unwrap();
-        assert_eq!(of_dir(p).unwrap(), "aefa2355");
+        assert_eq!(of_dir(sample().path()).unwrap(), "aefa2355");
     }
 
     #[test]

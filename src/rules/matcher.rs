@@ -3,14 +3,14 @@
 use super::scope::{Cues, Scopes};
 use super::RuleSet;
 use crate::normalize::Normalized;
+use crate::span::Span;
 
 /// One keyword occurrence, as a half-open byte range of the NORMALISED text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeywordMatch {
     /// The keyword's id ([`RuleSet::keyword`]).
     pub keyword: u32,
-    pub start: u32,
-    pub end: u32,
+    pub span: Span<u32>,
     /// In the scope of a negation cue, or quoted after a warning marker ([`super::scope`]).
     pub negated: bool,
 }
@@ -69,13 +69,12 @@ impl RuleSet {
                 }
                 let role = self.keyword_role[k as usize];
                 if role != 0 {
-                    let (s, e) = text.original_span(start, end);
-                    cues.add(role, s as u32, e as u32);
+                    let s = text.original_span(Span::new(start, end));
+                    cues.add(role, s.start as u32, s.end as u32);
                 }
                 found.push(KeywordMatch {
                     keyword: k,
-                    start: start as u32,
-                    end: end as u32,
+                    span: Span::new(start, end).narrow(),
                     negated: false,
                 });
             }
@@ -95,8 +94,7 @@ impl RuleSet {
             let scopes = Scopes::new(original, &cues);
             let mut bits = vec![0u64; words];
             for m in &mut found {
-                let (s, e) = text.original_span(m.start as usize, m.end as usize);
-                let (s, e) = (s as u32, e as u32);
+                let Span { start: s, end: e } = text.original_span(m.span.widen()).narrow();
                 let own_cue = cues
                     .forward
                     .iter()
@@ -151,7 +149,7 @@ impl RuleSet {
                     continue;
                 }
                 let used = rule.groups.iter().any(|g| g.keywords.contains(&m.keyword));
-                if used && !matches.iter().any(|x| x.start == m.start && x.end == m.end) {
+                if used && !matches.iter().any(|x| x.span == m.span) {
                     matches.push(KeywordMatch {
                         negated: negated && m.negated,
                         ..*m

@@ -341,8 +341,8 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
                 rule: h.rule,
                 category: h.category.as_str().to_string(),
                 weight: h.weight,
-                start: offset(h.start),
-                end: offset(h.end),
+                start: offset(h.span.start),
+                end: offset(h.span.end),
                 text: h.text,
                 negated: h.negated,
             })
@@ -352,8 +352,8 @@ pub fn response(id: String, v: Verdict) -> ScoreResponse {
             .into_iter()
             .map(|u| proto::UrlFinding {
                 raw: u.raw,
-                start: offset(u.start),
-                end: offset(u.end),
+                start: offset(u.span.start),
+                end: offset(u.span.end),
                 url: u.url,
                 host: u.host,
                 registrable_domain: u.registrable_domain,
