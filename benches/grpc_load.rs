@@ -2,7 +2,7 @@
 //! at maximum load and at a fixed 5,000 requests/s, and streamed messages per second.
 //!
 //! ```text
-//! cargo bench --bench grpc_load [-- DATA.tsv]
+//! cargo bench --bench grpc_load [-- DATA.tsv] [--campaigns on|off]
 //! ```
 //!
 //! DATA.tsv is `label<TAB>text` (default: ../shared/data/cn_sms_spam_800k_sample/
@@ -11,6 +11,10 @@
 //! another (2 worker threads). Both share the machine's cores, so the figures are a floor for the
 //! server alone. Every phase is bounded in count and time, targets 127.0.0.1 only, and prints
 //! the number of responses and the verdicts they carried, so a fast wrong answer shows.
+//!
+//! `--campaigns off` runs the server without its campaign window (`[campaigns] enabled =
+//! false`); the default is the daemon's default, on. Run both, alternately, to read the
+//! window's cost.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,9 +44,20 @@ type Verdicts = BTreeMap<String, u64>;
 fn main() -> anyhow::Result<()> {
     // The data: an argument, $SMISHD_BENCH_DATA, or shared/ beside the clone (or beside the
     // folder of worktrees).
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let campaigns = match args.iter().position(|a| a == "--campaigns") {
+        None => true,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("on") => true,
+            Some("off") => false,
+            _ => anyhow::bail!("--campaigns on|off"),
+        },
+    };
+    let path = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--campaigns"))
+        .map(|(_, a)| a)
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("SMISHD_BENCH_DATA").map(PathBuf::from))
         .unwrap_or_else(|| {
@@ -92,11 +107,20 @@ fn main() -> anyhow::Result<()> {
     let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let config = Config {
+    let mut config = Config {
         reload_poll_ms: 0,
         reload_on_sighup: false,
         ..Config::default()
     };
+    config.campaigns.enabled = campaigns;
+    println!(
+        "campaigns: {}",
+        if campaigns {
+            "on (window as configured by default)"
+        } else {
+            "off"
+        }
+    );
     let server = server_rt.spawn(smishd::server::run(listener, None, config, async move {
         let _ = stop_rx.await;
     }));

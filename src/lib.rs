@@ -78,6 +78,7 @@ pub mod links;
 pub mod loco;
 pub mod model;
 pub mod normalize;
+pub mod plot;
 pub mod rules;
 pub mod sender;
 pub mod server;

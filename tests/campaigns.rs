@@ -173,6 +173,120 @@ fn the_report_does_not_depend_on_the_number_of_threads() {
     assert_eq!(report("3"), one);
 }
 
+/// Whether `svg` is one well-formed element: every tag closed in order, attribute values
+/// quoted, no stray `<` or `&` in text.
+fn well_formed(svg: &str) -> Result<(), String> {
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = svg.trim();
+    while let Some(lt) = rest.find('<') {
+        let text = &rest[..lt];
+        if text.contains('>')
+            || text
+                .replace("&amp;", "")
+                .replace("&lt;", "")
+                .replace("&gt;", "")
+                .replace("&quot;", "")
+                .contains('&')
+        {
+            return Err(format!("stray character in text {text:?}"));
+        }
+        let gt = rest[lt..].find('>').ok_or("unclosed tag")? + lt;
+        let tag = &rest[lt + 1..gt];
+        if tag.matches('"').count() % 2 != 0 || tag.contains('<') {
+            return Err(format!("bad tag <{tag}>"));
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if open.pop() != Some(name) {
+                return Err(format!("</{name}> closes the wrong element"));
+            }
+        } else if !tag.ends_with('/') {
+            open.push(tag.split_whitespace().next().unwrap_or(""));
+        }
+        rest = &rest[gt + 1..];
+        if open.is_empty() && !rest.trim().is_empty() {
+            return Err("text after the root element".into());
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed {open:?}"))
+    }
+}
+
+#[test]
+fn the_picture_is_a_well_formed_svg_of_ids_and_counts_without_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let others = unrelated();
+    let records: Vec<(String, String)> = (0..400)
+        .map(|i| match i % 4 {
+            0 => campaign_copy(i),
+            1 => (
+                format!("1370000{i:04}"),
+                format!(
+                    "尊敬的会员，您的积分{}分即将过期，请登录jf-{i}.cc兑换礼品，退订回T",
+                    i * 7
+                ),
+            ),
+            _ => (format!("1{i:010}"), others[i % others.len()].clone()),
+        })
+        .collect();
+    let path = write_jsonl(&dir, "log.jsonl", &records);
+    let svg_path = dir.path().join("sizes.svg");
+    let out = run(&[
+        "campaigns",
+        "--input",
+        &path,
+        "--json",
+        "--svg",
+        svg_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(report.len() >= 2, "{report:#?}");
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    well_formed(&svg).unwrap_or_else(|e| panic!("{e}:\n{svg}"));
+    assert!(svg.starts_with("<svg"), "{svg}");
+    // One line a campaign, named by id and size.
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        report.len().min(10),
+        "{svg}"
+    );
+    for c in &report {
+        let legend = format!("{} ({})", c["id"].as_str().unwrap(), c["size"]);
+        assert!(svg.contains(&legend), "{legend} not in {svg}");
+    }
+    // No text of any message, template or sender.
+    for (sender, text) in &records {
+        assert!(!svg.contains(&sender[..]), "sender {sender} in the picture");
+        for piece in text.chars().collect::<Vec<_>>().chunks(4) {
+            let piece: String = piece.iter().collect();
+            if piece.chars().count() == 4 && !piece.is_ascii() {
+                assert!(!svg.contains(&piece), "{piece:?} in the picture");
+            }
+        }
+    }
+    assert!(!svg.contains("{num}") && !svg.contains('…'));
+    // Without --svg no picture, with an unwritable path a clear error.
+    let bad = run(&[
+        "campaigns",
+        "--input",
+        &path,
+        "--svg",
+        "/nonexistent/dir/x.svg",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("cannot write the picture"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
 #[test]
 fn bad_records_are_reported_by_line_and_counted() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@
 //! - `template.rs`: the part several copies share, the only text a report shows;
 //! - `group.rs`: grouping a whole log into campaigns in bounded memory (`smishd campaigns`);
 //! - `scan.rs`: reading and scoring the log in parallel, feeding the grouping in order;
+//! - `timeline.rs`: each campaign's copies along the log, for the picture;
 //! - `report.rs`: the report as a table, JSON lines or an SVG of sizes over time.
 //!
 //! Privacy: nothing here keeps message text beyond the record being processed, except the
@@ -20,6 +21,7 @@ pub mod mask;
 pub mod report;
 pub mod scan;
 pub mod template;
+pub mod timeline;
 pub mod window;
 
 pub use fingerprint::Fingerprint;

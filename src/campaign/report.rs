@@ -6,6 +6,10 @@
 //! says which), `first_line` / `last_line`, `verdicts` (copies by verdict), `categories`
 //! (copies by category, the non-zero ones), and `template`: the masked text the copies share
 //! (numbers, links and names masked, `…` where copies differ; `null` for a campaign of one).
+//!
+//! The picture (`--svg`): copies per run of the log of the largest campaigns reported, one
+//! line each, named by id and size; the time axis labelled with each run's first time stamp
+//! (or line). It holds ids, counts and time stamps, no text.
 
 use std::io::{self, Write};
 
@@ -14,7 +18,9 @@ use serde_json::{json, Map, Value};
 use super::group::CampaignStats;
 use super::id_hex;
 use super::mask::display;
+use super::timeline::Timeline;
 use crate::category::Category;
+use crate::plot::{Chart, Line, PALETTE};
 
 /// The template as a reader sees it, or `None` when it may not be shown.
 pub fn template_of(c: &CampaignStats) -> Option<String> {
@@ -96,4 +102,61 @@ pub fn write_table(out: &mut impl Write, campaigns: &[CampaignStats]) -> io::Res
         )?;
     }
     Ok(())
+}
+
+/// Campaigns drawn in the picture.
+pub const SVG_CAMPAIGNS: usize = 10;
+
+/// The picture of campaign sizes along the log: the [`SVG_CAMPAIGNS`] largest of `campaigns`
+/// that were counted along `timeline`.
+pub fn svg(campaigns: &[CampaignStats], timeline: &Timeline) -> String {
+    let mut top: Vec<&CampaignStats> = campaigns.iter().filter(|c| c.timeline.is_some()).collect();
+    top.sort_by(|a, b| b.size.cmp(&a.size).then(a.first_line.cmp(&b.first_line)));
+    top.truncate(SVG_CAMPAIGNS);
+    let used = timeline.used();
+    let lines: Vec<Line> = top
+        .iter()
+        .zip(PALETTE)
+        .map(|(c, color)| Line {
+            name: Some(format!("{} ({})", id_hex(c.id), c.size)),
+            color,
+            points: c.timeline.as_ref().map_or_else(Vec::new, |t| {
+                t.iter()
+                    .take(used)
+                    .enumerate()
+                    .map(|(b, &n)| (b as f64, f64::from(n)))
+                    .collect()
+            }),
+        })
+        .collect();
+    let peak = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold(1.0, f64::max);
+    let step = (peak / 5.0).ceil().max(1.0);
+    let y_ticks = (0..=5)
+        .map(|i| f64::from(i) * step)
+        .map(|v| (v, format!("{v:.0}")))
+        .collect();
+    let last = used.saturating_sub(1).max(1);
+    let x_ticks = (0..=4)
+        .map(|i| i * last / 4)
+        .map(|b| (b as f64, timeline.label(b)))
+        .collect();
+    Chart {
+        title: format!(
+            "the {} largest campaigns: copies per {} records",
+            lines.len(),
+            timeline.width()
+        ),
+        x_label: "log position (first time stamp or line of each run)".into(),
+        y_label: "copies".into(),
+        x_range: (0.0, last as f64),
+        y_range: (0.0, step * 5.0),
+        x_ticks,
+        y_ticks,
+        lines,
+        marks: Vec::new(),
+    }
+    .svg()
 }

@@ -169,7 +169,10 @@ pub struct Window {
 
 impl Window {
     pub fn new(config: WindowConfig) -> Window {
-        let band_buckets = config.band_slots.div_ceil(BAND_BUCKET).max(1);
+        let band_buckets = config
+            .band_slots
+            .div_ceil(BAND_BUCKET)
+            .clamp(1, u32::MAX as usize);
         let bands = (0..band_buckets * BAND_BUCKET)
             .map(|_| BandEntry::default())
             .collect();
@@ -225,14 +228,22 @@ impl Window {
     pub fn count(&self, fp: &Fingerprint, sender: Option<u64>, now: Duration) -> Campaign {
         let seen = self.seconds(now);
         let horizon = self.horizon();
+        // The twelve buckets are random lines of a large table: one plain load of each first,
+        // with nothing depending on it, lets the processor fetch them all at once instead of
+        // one after the other as the probes below would.
+        let mut touch = 0u64;
+        for &key in &fp.keys {
+            touch ^= self.bands[self.band_base(key)].tag_seen.load(Relaxed);
+        }
+        std::hint::black_box(touch);
         // Where each band key is (or goes), and the campaign it points at.
-        let mut found = [(0usize, 0u64); BANDS];
+        let mut found = [(0usize, 0u64, 0u64); BANDS];
         for (b, &key) in fp.keys.iter().enumerate() {
             found[b] = self.find_band(key, seen, horizon);
         }
         // The campaign most shared keys point at; ties to the least id.
         let mut best: Option<(usize, u64)> = None;
-        for &(_, id) in &found {
+        for &(_, id, _) in &found {
             if id == 0 {
                 continue;
             }
@@ -252,17 +263,32 @@ impl Window {
         };
         let tag_seen = |key: u64| ((key >> 32) | 1) << 32 | u64::from(seen);
         for (b, &key) in fp.keys.iter().enumerate() {
-            let e = &self.bands[found[b].0];
-            e.tag_seen.store(tag_seen(key), Relaxed);
-            e.campaign.store(campaign.id, Relaxed);
+            // Written only when it changes: a template repeating within the second leaves its
+            // entries' cache lines shared between cores instead of taking them over each time.
+            let (i, id, old) = found[b];
+            let e = &self.bands[i];
+            let new = tag_seen(key);
+            if old != new {
+                e.tag_seen.store(new, Relaxed);
+            }
+            if id != campaign.id {
+                e.campaign.store(campaign.id, Relaxed);
+            }
         }
         campaign
     }
 
-    /// The entry of `key` (or the one it should take) and the campaign it points at (0: none).
-    fn find_band(&self, key: u64, seen: u32, horizon: u32) -> (usize, u64) {
+    /// The first entry of `key`'s bucket.
+    fn band_base(&self, key: u64) -> usize {
+        // A multiply-shift range reduction (no division; `band_buckets` < 2^32).
+        (((mix(key) >> 32) * self.band_buckets as u64) >> 32) as usize * BAND_BUCKET
+    }
+
+    /// The entry of `key` (or the one it should take), the campaign it points at (0: none) and
+    /// the entry's `tag_seen` when it is `key`'s (0: none).
+    fn find_band(&self, key: u64, seen: u32, horizon: u32) -> (usize, u64, u64) {
         let tag = (key >> 32) | 1;
-        let base = (mix(key) as usize % self.band_buckets) * BAND_BUCKET;
+        let base = self.band_base(key);
         let mut oldest = (base, u32::MAX);
         for i in base..base + BAND_BUCKET {
             let e = &self.bands[i];
@@ -270,7 +296,7 @@ impl Window {
             let age = seen.wrapping_sub(ts as u32);
             let live = ts != 0 && age <= horizon;
             if live && ts >> 32 == tag {
-                return (i, e.campaign.load(Relaxed));
+                return (i, e.campaign.load(Relaxed), ts);
             }
             // Empty or expired entries first, then the one seen longest ago.
             let rank = if live { horizon - age } else { 0 };
@@ -278,7 +304,7 @@ impl Window {
                 oldest = (i, rank);
             }
         }
-        (oldest.0, 0)
+        (oldest.0, 0, 0)
     }
 
     /// Counts a copy of campaign `id`, making its counter if it has none (then this is at

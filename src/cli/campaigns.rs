@@ -37,6 +37,10 @@ pub struct CampaignsArgs {
     /// One JSON object a line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the largest campaigns' copies along the log as an SVG picture in FILE
+    /// (campaign ids, counts and time stamps; no text).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Campaigns held in memory at once; beyond it the smallest are dropped.
     #[arg(long, value_name = "N", default_value_t = 200_000,
           value_parser = clap::value_parser!(u64).range(2..))]
@@ -68,10 +72,16 @@ pub fn run(args: CampaignsArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot read the input {}", args.input.display()))?;
     let opts = group::Options {
         max_campaigns: usize::try_from(args.max_campaigns).unwrap_or(usize::MAX),
+        timeline: args.svg.is_some(),
     };
     let (grouper, summary) = scan::scan(reader, &engine, args.threads.map(usize::from), opts)
         .with_context(|| format!("reading the input {}", args.input.display()))?;
+    let timeline = grouper.timeline().cloned();
     let campaigns = grouper.finish(args.min_size);
+    if let (Some(path), Some(timeline)) = (&args.svg, &timeline) {
+        std::fs::write(path, report::svg(&campaigns, timeline))
+            .with_context(|| format!("cannot write the picture {}", path.display()))?;
+    }
 
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.json {
