@@ -73,19 +73,30 @@ pub fn visit_ngrams(text: &str, f: &mut impl FnMut(u32)) {
     let mut prev2 = 0u32; // FNV of the previous two characters
     let mut seen = 0usize;
     let mut prev_digit = false;
-    for c in text.chars() {
-        let c = if c.is_ascii_digit() {
+    // Each character's UTF-8 bytes are read in place, not decoded and encoded again.
+    let text = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let lead = text[i];
+        let len = match lead {
+            0..0x80 => 1,
+            0x80..0xE0 => 2,
+            0xE0..0xF0 => 3,
+            _ => 4,
+        };
+        let bytes = if lead.is_ascii_digit() {
+            i += 1;
             if prev_digit {
                 continue;
             }
             prev_digit = true;
-            '0'
+            b"0"
         } else {
             prev_digit = false;
-            c
+            let bytes = &text[i..i + len];
+            i += len;
+            bytes
         };
-        let mut buf = [0u8; 4];
-        let bytes = c.encode_utf8(&mut buf).as_bytes();
         let h1 = fnv::feed32(fnv::OFFSET32, bytes);
         f(fold(h1));
         let h2 = if seen >= 1 {

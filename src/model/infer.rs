@@ -6,6 +6,8 @@
 //! that have weights are collected, deduplicated (features are binary) and summed. No dense
 //! row is ever built.
 
+use std::cell::Cell;
+
 use crate::category::CLASSES;
 
 use super::file::ModelFile;
@@ -19,6 +21,20 @@ pub struct Weights {
     keys: Vec<u32>,
     values: Vec<[f32; CLASSES]>,
     shift: u32,
+    /// One bit per [`filter_bit`] value, set for the ids with weights: nearly every id of a
+    /// message has none, and this 4 KB table, which stays in the first-level cache, says so
+    /// without reading the key table.
+    filter: Box<[u64; FILTER_WORDS]>,
+}
+
+/// Bits of the id filter.
+const FILTER_BITS: u32 = 15;
+const FILTER_WORDS: usize = 1 << (FILTER_BITS - 6);
+
+/// The filter bit of a feature id.
+#[inline]
+fn filter_bit(id: u32) -> usize {
+    (id.wrapping_mul(0x85EB_CA6B) >> (32 - FILTER_BITS)) as usize
 }
 
 impl Weights {
@@ -30,8 +46,11 @@ impl Weights {
             keys: vec![EMPTY; slots],
             values: vec![[0.0; CLASSES]; slots],
             shift,
+            filter: Box::new([0; FILTER_WORDS]),
         };
         for weight in &file.weights {
+            let bit = filter_bit(weight.id);
+            w.filter[bit / 64] |= 1 << (bit % 64);
             let mut i = w.slot(weight.id);
             loop {
                 if w.keys[i] == EMPTY || w.keys[i] == weight.id {
@@ -56,6 +75,10 @@ impl Weights {
     /// The table slot holding `id`'s weights, if it has any.
     #[inline]
     fn find(&self, id: u32) -> Option<u32> {
+        let bit = filter_bit(id);
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
         let mask = self.keys.len() - 1;
         let mut i = self.slot(id);
         loop {
@@ -82,9 +105,11 @@ impl Weights {
     /// An empty sum to feed feature ids into.
     #[inline]
     pub fn sum(&self) -> WeightSum<'_> {
+        let mut slots = SLOTS.with(Cell::take);
+        slots.clear();
         WeightSum {
             weights: self,
-            slots: Vec::with_capacity(64),
+            slots,
         }
     }
 
@@ -98,11 +123,25 @@ impl Weights {
     }
 }
 
+thread_local! {
+    /// The slot buffer of the last [`WeightSum`] of this thread, reused by the next one so
+    /// that scoring a message allocates nothing here.
+    static SLOTS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+}
+
 /// The weights of one message's features, fed one id at a time.
 pub struct WeightSum<'w> {
     weights: &'w Weights,
     /// Table slots of the features seen that have weights (repeats included).
     slots: Vec<u32>,
+}
+
+impl Drop for WeightSum<'_> {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        // During thread teardown the buffer is simply freed.
+        let _ = SLOTS.try_with(|cell| cell.set(slots));
+    }
 }
 
 impl WeightSum<'_> {
@@ -174,5 +213,31 @@ mod tests {
         z[6] += 2.0;
         assert!((once[6] - softmax(&z)[6]).abs() < 1e-9);
         assert!((once.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    /// The filter before the key table never hides an id that has a weight, and the lookup
+    /// finds exactly the ids with weights.
+    #[test]
+    fn lookup_finds_exactly_the_ids_with_weights() {
+        let mut file = ModelFile::default();
+        let mut ids = std::collections::HashSet::new();
+        let mut x = 12345u32;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let id = x >> 11;
+            ids.insert(id);
+            file.weights.push(Weight {
+                id,
+                w: [0.5; CLASSES],
+                name: None,
+            });
+        }
+        let w = Weights::new(&file);
+        for &id in &ids {
+            assert!(w.find(id).is_some(), "{id}");
+        }
+        for id in 0..200_000u32 {
+            assert_eq!(w.find(id).is_some(), ids.contains(&id), "{id}");
+        }
     }
 }

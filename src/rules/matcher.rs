@@ -1,5 +1,7 @@
 //! Running a [`RuleSet`] over normalised text.
 
+use std::cell::Cell;
+
 use super::scope::{Cues, Scopes};
 use super::RuleSet;
 use crate::normalize::Normalized;
@@ -32,6 +34,16 @@ pub struct Found {
     pub negated: Vec<FiredRule>,
 }
 
+/// The working buffers of [`RuleSet::find`]: keyword occurrences, the keywords present and
+/// counted (bit sets), the candidate rules.
+#[derive(Default)]
+struct Scratch {
+    found: Vec<KeywordMatch>,
+    present: Vec<u64>,
+    counted: Vec<u64>,
+    candidates: Vec<u32>,
+}
+
 /// At most this many keyword occurrences are reported per fired rule.
 const MAX_MATCHES_PER_RULE: usize = 16;
 
@@ -40,9 +52,21 @@ impl RuleSet {
     /// in rule order; each carries the occurrences of its positive keywords (first occurrences
     /// first, deduplicated).
     pub fn find(&self, original: &str, text: &Normalized) -> Found {
+        // The working buffers are kept per thread and reused from message to message.
+        thread_local! {
+            static SCRATCH: Cell<Scratch> = Cell::default();
+        }
+        let mut scratch = SCRATCH.with(Cell::take);
+        let out = self.find_with(original, text, &mut scratch);
+        SCRATCH.with(|cell| cell.set(scratch));
+        out
+    }
+
+    fn find_with(&self, original: &str, text: &Normalized, scratch: &mut Scratch) -> Found {
         let hay = text.as_str();
         let bytes = hay.as_bytes();
-        let mut found: Vec<KeywordMatch> = Vec::new();
+        let found = &mut scratch.found;
+        found.clear();
         let mut cues = Cues::default();
         for m in self.ac.find_overlapping_iter(hay) {
             let anchor = m.pattern().as_usize();
@@ -84,16 +108,20 @@ impl RuleSet {
         }
 
         let words = self.keywords.len().div_ceil(64);
-        let mut present = vec![0u64; words];
-        for m in &found {
+        let present = &mut scratch.present;
+        present.clear();
+        present.resize(words, 0);
+        for m in found.iter() {
             present[(m.keyword / 64) as usize] |= 1 << (m.keyword % 64);
         }
         // Only a message with cues pays for scopes; without, every occurrence counts.
         let mut counted = None;
         if !cues.is_empty() {
             let scopes = Scopes::new(original, &cues);
-            let mut bits = vec![0u64; words];
-            for m in &mut found {
+            let bits = &mut scratch.counted;
+            bits.clear();
+            bits.resize(words, 0);
+            for m in found.iter_mut() {
                 let Span { start: s, end: e } = text.original_span(m.span.widen()).narrow();
                 let own_cue = cues
                     .forward
@@ -108,19 +136,22 @@ impl RuleSet {
             counted = Some(bits);
         }
         let has = |bits: &[u64], k: u32| bits[(k / 64) as usize] & (1 << (k % 64)) != 0;
-        let counted_bits = counted.as_deref().unwrap_or(&present);
+        let counted_bits = counted.as_deref().unwrap_or(present);
 
-        let mut candidates: Vec<u32> = found
-            .iter()
-            .flat_map(|m| self.keyword_rules[m.keyword as usize].iter().copied())
-            .collect();
+        let candidates = &mut scratch.candidates;
+        candidates.clear();
+        candidates.extend(
+            found
+                .iter()
+                .flat_map(|m| self.keyword_rules[m.keyword as usize].iter().copied()),
+        );
         candidates.sort_unstable();
         candidates.dedup();
 
         let mut out = Found::default();
-        for ri in candidates {
+        for &ri in candidates.iter() {
             let rule = &self.rules[ri as usize];
-            if rule.none.iter().any(|&k| has(&present, k)) {
+            if rule.none.iter().any(|&k| has(present, k)) {
                 continue;
             }
             let fires_with = |bits: &[u64]| {
@@ -132,18 +163,18 @@ impl RuleSet {
             let negatable = rule.category.is_fraud()
                 && (rule.weight > 0.0 || rule.action == super::RuleAction::Block);
             let (fires, negated) = if !negatable {
-                (fires_with(&present), false)
+                (fires_with(present), false)
             } else if fires_with(counted_bits) {
                 (true, false)
             } else {
-                let through_negated = counted.is_some() && fires_with(&present);
+                let through_negated = counted.is_some() && fires_with(present);
                 (through_negated, through_negated)
             };
             if !fires {
                 continue;
             }
             let mut matches: Vec<KeywordMatch> = Vec::new();
-            for m in &found {
+            for m in found.iter() {
                 // A rule that counts shows the occurrences that count.
                 if negatable && !negated && m.negated {
                     continue;
