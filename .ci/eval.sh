@@ -36,7 +36,7 @@ for name, r in [("covid subset", covid), ("telecom_fraud5", telecom), ("cn sms",
 
 gate("covid subset: fraud detected", covid["detection_rate"], ">=", 0.95)
 gate("telecom_fraud5: fraud detected", telecom["detection_rate"], ">=", 0.95)
-gate("telecom_fraud5: normal called fraud", telecom["legit_false_positive_rate"], "<=", 0.01)
+gate("telecom_fraud5: normal called fraud", telecom["legit_false_positive_rate"], "<=", 0.005)
 gate("cn sms: ham called fraud", cn["legit_false_positive_rate"], "<=", 0.001)
 gate("cn sms: spam called fraud", cn["spam_called_fraud_rate"], "<=", 0.01)
 gate("fbs: FR detected (unique texts)", fbs["detection_rate"], ">=", 0.80)

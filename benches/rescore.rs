@@ -1,15 +1,16 @@
 //! Whole-process rescore benchmark: records per second and peak resident memory of
-//! `smishd rescore` on a million JSONL records, JSONL out, release build.
+//! `smishd rescore` on a million JSONL (or CSV) records, JSONL out, release build.
 //!
 //! ```text
 //! cargo bench --bench rescore [-- --records N] [--runs R] [--threads T] [--data DIR]
-//!                                  [--rules DIR] [--model FILE] [--keep]
+//!                                  [--rules DIR] [--model FILE] [--format csv] [--keep]
 //! ```
 //!
 //! Builds N records (default 1,000,000) from DIR/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv
 //! and DIR/telecom_fraud_texts_5/telecom_fraud5.tsv (DIR defaults to ../shared/data or
 //! ../../shared/data), repeated with distinct ids and a sender on every fourth record, in
-//! /tmp (never in the repository). Then runs the real binary R times (default 5) under
+//! /tmp (never in the repository); `--format csv` writes the same records as CSV (`id,text,sender`,
+//! RFC 4180 quoting where a text needs it). Then runs the real binary R times (default 5) under
 //! `/usr/bin/time -v` with `--threads T` (default 2, the target machine's cores) and prints the
 //! median wall-clock rate and peak RSS. Every run must exit 0 and write exactly N lines, so a
 //! fast wrong answer fails. `--rules`/`--model` are passed to smishd (default: compiled in).
@@ -35,6 +36,11 @@ fn main() {
     let runs: usize = opt("--runs").map_or(5, |s| s.parse().expect("--runs R"));
     let threads: usize = opt("--threads").map_or(2, |s| s.parse().expect("--threads T"));
     let keep = args.iter().any(|a| a == "--keep");
+    let csv = match opt("--format").as_deref() {
+        None | Some("jsonl") => false,
+        Some("csv") => true,
+        Some(other) => panic!("--format jsonl|csv, not {other}"),
+    };
     let mut engine_args = Vec::new();
     for flag in ["--rules", "--model"] {
         if let Some(v) = opt(flag) {
@@ -50,9 +56,10 @@ fn main() {
             .expect("no ../shared/data; pass --data DIR")
     });
 
-    let input = PathBuf::from(format!("/tmp/smishd-bench-{records}.jsonl"));
+    let ext = if csv { "csv" } else { "jsonl" };
+    let input = PathBuf::from(format!("/tmp/smishd-bench-{records}.{ext}"));
     let output = PathBuf::from(format!("/tmp/smishd-bench-{records}.out.jsonl"));
-    let bytes = build_input(&data, records, &input);
+    let bytes = build_input(&data, records, &input, csv);
     println!(
         "input {} ({} records, {:.1} MB); {runs} runs, --threads {threads}, {} cores online",
         input.display(),
@@ -106,10 +113,11 @@ fn main() {
         rss_mb.push(rss / 1024.0);
     }
     println!(
-        "median: {:.0} records/s wall, peak RSS {:.1} MB (whole process, JSONL in and out); \
+        "median: {:.0} records/s wall, peak RSS {:.1} MB (whole process, {} in, JSONL out); \
          CPU-time estimate on {threads} idle cores {:.0} records/s; load average {}",
         median(&mut rates),
         median(&mut rss_mb),
+        if csv { "CSV" } else { "JSONL" },
         median(&mut cpu_rates),
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
@@ -120,8 +128,8 @@ fn main() {
     }
 }
 
-/// Writes `records` JSONL records built from the two TSV sets; returns the file size.
-fn build_input(data: &Path, records: usize, path: &Path) -> u64 {
+/// Writes `records` JSONL (or CSV) records built from the two TSV sets; returns the file size.
+fn build_input(data: &Path, records: usize, path: &Path, csv: bool) -> u64 {
     let mut texts = Vec::new();
     for f in [
         "cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv",
@@ -138,6 +146,20 @@ fn build_input(data: &Path, records: usize, path: &Path) -> u64 {
     }
     assert!(!texts.is_empty(), "no texts in {}", data.display());
     let mut w = BufWriter::new(File::create(path).unwrap());
+    if csv {
+        writeln!(w, "id,text,sender").unwrap();
+        for i in 0..records {
+            let text = &texts[i % texts.len()];
+            let sender = if i % 4 == 3 { "10690000" } else { "" };
+            if text.contains([',', '"', '\n', '\r']) {
+                writeln!(w, "r{i},\"{}\",{sender}", text.replace('"', "\"\"")).unwrap();
+            } else {
+                writeln!(w, "r{i},{text},{sender}").unwrap();
+            }
+        }
+        w.flush().unwrap();
+        return std::fs::metadata(path).unwrap().len();
+    }
     for i in 0..records {
         let rec = if i % 4 == 3 {
             serde_json::json!({"id": format!("r{i}"), "text": texts[i % texts.len()], "sender": "10690000"})

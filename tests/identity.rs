@@ -48,6 +48,24 @@ i!(
     Reputation::Suspicious
 );
 i!(
+    carrier_short_link_on_its_own_domain,
+    "【中国联通】流量月包限时五折，立即办理 u.10010.cn/aB3dE 回复TD退订",
+    "IDENTITY_MATCH",
+    Reputation::Trusted
+);
+i!(
+    shop_on_its_other_domain,
+    "【京东】您的订单已发货，物流详情见 https://www.jingdong.com/",
+    "IDENTITY_MATCH",
+    Reputation::Trusted
+);
+i!(
+    mismatch_on_a_host_under_no_suffix_stays_suspicious,
+    "【中国银行】您的账户有一笔入账，详情登录 http://www.zx4q9kw7bxr-portal/login",
+    "IDENTITY_MISMATCH",
+    Reputation::Suspicious
+);
+i!(
     mismatch_and_a_suspicious_tld_is_malicious,
     "【疾控中心】您的健康码异常，请登录 jkm-check.top 申诉",
     "IDENTITY_MISMATCH",

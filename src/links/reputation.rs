@@ -15,7 +15,10 @@
 //! message claims an organisation and the link is not its own, see identity.rs). It is added
 //! after [`classify`], through [`with_identity_mismatch`]: the link becomes at least
 //! `suspicious`, and `malicious` when another risk reason other than `SHORTENER` comes with it
-//! (an official tag with a `.top` link, a random label or a hidden dot).
+//! (an official tag with a `.top` link, a random label or a hidden dot). A host under no public
+//! suffix (`UNKNOWN_SUFFIX`: `www.example1com`, a brand's name with its suffix left off) stays
+//! `suspicious` with a mismatch whatever its other reasons: no phone can open it, so where it
+//! points is no evidence of a scam.
 
 use std::borrow::Cow;
 
@@ -353,7 +356,8 @@ pub fn with_identity_mismatch(current: Reputation, reasons: &[&'static str]) -> 
         .iter()
         .filter(|r| RISK_REASONS.contains(r) && !matches!(**r, "IDENTITY_MISMATCH" | "SHORTENER"))
         .count();
-    if current == Reputation::Malicious || other_risks > 0 {
+    let reachable = !reasons.contains(&"UNKNOWN_SUFFIX");
+    if current == Reputation::Malicious || (other_risks > 0 && reachable) {
         Reputation::Malicious
     } else {
         Reputation::Suspicious
@@ -382,6 +386,21 @@ mod tests {
         assert_eq!(
             with_identity_mismatch(Reputation::Suspicious, &["SHORTENER", m]),
             Reputation::Suspicious
+        );
+        assert_eq!(
+            with_identity_mismatch(Reputation::Suspicious, &["UNKNOWN_SUFFIX", m]),
+            Reputation::Suspicious
+        );
+        assert_eq!(
+            with_identity_mismatch(
+                Reputation::Suspicious,
+                &["UNKNOWN_SUFFIX", "RANDOM_LABEL", m]
+            ),
+            Reputation::Suspicious
+        );
+        assert_eq!(
+            with_identity_mismatch(Reputation::Malicious, &["UNKNOWN_SUFFIX", m]),
+            Reputation::Malicious
         );
     }
 
