@@ -102,6 +102,43 @@ impl Normalized {
         }
     }
 
+    /// Replaces byte ranges of the text (in order, apart) with new text whose characters map to
+    /// the whole original span of the range they replace. Built in a per-thread buffer and
+    /// swapped in, so both sets of buffers are reused from message to message.
+    fn replace<'a>(&mut self, edits: impl IntoIterator<Item = (Span, &'a str)>) {
+        thread_local! {
+            static NEXT: RefCell<Normalized> = RefCell::default();
+        }
+        NEXT.with(|cell| {
+            let mut fresh = Normalized::default();
+            let mut borrowed = cell.try_borrow_mut();
+            let next = match borrowed.as_deref_mut() {
+                Ok(next) => next,
+                Err(_) => &mut fresh,
+            };
+            next.clear();
+            let mut pos = 0;
+            for (span, with) in edits {
+                next.copy_from(self, pos, span.start);
+                let orig = self.original_span(span);
+                for c in with.chars() {
+                    next.push(c, orig.start, orig.end);
+                }
+                pos = span.end;
+            }
+            next.copy_from(self, pos, self.text.len());
+            next.had_invisible = self.had_invisible;
+            std::mem::swap(self, next);
+        });
+    }
+
+    /// Appends bytes `s..e` of `from`'s text with their map.
+    fn copy_from(&mut self, from: &Normalized, s: usize, e: usize) {
+        self.text.push_str(&from.text[s..e]);
+        self.starts.extend_from_slice(&from.starts[s..e]);
+        self.ends.extend_from_slice(&from.ends[s..e]);
+    }
+
     fn last_char(&self) -> Option<char> {
         self.text.chars().next_back()
     }
@@ -503,27 +540,12 @@ fn replace_contact_evasions(out: &mut Normalized) -> bool {
     if found.is_empty() {
         return false;
     }
-    let mut next = Normalized::default();
-    next.text.reserve(out.text.len() + 8);
-    let mut pos = 0;
-    for (s, e, p) in found {
-        copy_range(out, pos, s, &mut next);
-        let orig = out.original_span(Span::new(s, e));
-        for c in CONTACT_EVASIONS[p].1.chars() {
-            next.push(c, orig.start, orig.end);
-        }
-        pos = e;
-    }
-    copy_range(out, pos, out.text.len(), &mut next);
-    next.had_invisible = out.had_invisible;
-    *out = next;
+    out.replace(
+        found
+            .into_iter()
+            .map(|(s, e, p)| (Span::new(s, e), CONTACT_EVASIONS[p].1)),
+    );
     true
-}
-
-fn copy_range(from: &Normalized, s: usize, e: usize, to: &mut Normalized) {
-    to.text.push_str(&from.text[s..e]);
-    to.starts.extend_from_slice(&from.starts[s..e]);
-    to.ends.extend_from_slice(&from.ends[s..e]);
 }
 
 #[cfg(test)]

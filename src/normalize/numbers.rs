@@ -19,9 +19,7 @@
 //! The feature n-grams are hashed over this text with digit runs collapsed, so `二十五分钟`
 //! and `25分钟` now give the same n-grams; nothing else of the feature space changes.
 
-use std::cell::RefCell;
-
-use super::{copy_range, Normalized};
+use super::Normalized;
 use crate::span::Span;
 
 /// Units a number may stand before, and the one form each becomes. Longer spellings first.
@@ -398,32 +396,11 @@ pub(super) fn rewrite(out: &mut Normalized) -> bool {
     if edits.is_empty() {
         return false;
     }
-    // The rewritten text is built in a per-thread buffer and swapped in, so that the buffers
-    // of both are reused from message to message.
-    thread_local! {
-        static NEXT: RefCell<Normalized> = RefCell::default();
-    }
-    NEXT.with(|cell| {
-        let mut fresh = Normalized::default();
-        let mut borrowed = cell.try_borrow_mut();
-        let next = match borrowed.as_deref_mut() {
-            Ok(next) => next,
-            Err(_) => &mut fresh,
-        };
-        next.clear();
-        let mut pos = 0;
-        for e in &edits {
-            copy_range(out, pos, e.start, next);
-            let orig = out.original_span(Span::new(e.start, e.end));
-            for c in e.with.chars() {
-                next.push(c, orig.start, orig.end);
-            }
-            pos = e.end;
-        }
-        copy_range(out, pos, out.text.len(), next);
-        next.had_invisible = out.had_invisible;
-        std::mem::swap(out, next);
-    });
+    out.replace(
+        edits
+            .iter()
+            .map(|e| (Span::new(e.start, e.end), e.with.as_str())),
+    );
     true
 }
 
