@@ -36,6 +36,12 @@ const RUNS: usize = 7;
 
 #[path = "campaign/batch.rs"]
 mod batch;
+#[path = "common/cpu.rs"]
+mod cpu;
+#[path = "common/process.rs"]
+mod process;
+
+use cpu::thread_cpu_seconds;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -295,16 +301,6 @@ fn rss_kib() -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 fn bench(name: &str, texts: &[&str], mut f: impl FnMut(&str) -> usize) {

@@ -10,6 +10,11 @@ use std::time::Instant;
 use smishd::normalize::{normalize_into, Normalized};
 use smishd::{Engine, Message};
 
+#[path = "common/cpu.rs"]
+mod cpu;
+
+use cpu::thread_cpu_seconds;
+
 const RUNS: usize = 7;
 
 fn main() {
@@ -53,18 +58,6 @@ fn main() {
         let v = engine.score(&Message::new(t));
         usize::from(v.is_fraud())
     });
-}
-
-/// This thread's CPU time: on a machine shared with other work, wall time overstates the cost,
-/// so both are reported.
-fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// Runs `f` over every text RUNS times; prints the median rates (wall and CPU time) and the

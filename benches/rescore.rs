@@ -19,42 +19,36 @@
 //! the CPU time it used (user + system) and the rate that CPU time would give on `T` otherwise
 //! idle cores, `N / ((user + sys) / T)`: an estimate, labelled as one.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+#[path = "common/process.rs"]
+mod process;
+
+use process::{load_average, Flags, Runs, Timed};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let records: usize = opt("--records").map_or(1_000_000, |s| s.parse().expect("--records N"));
-    let runs: usize = opt("--runs").map_or(5, |s| s.parse().expect("--runs R"));
-    let threads: usize = opt("--threads").map_or(2, |s| s.parse().expect("--threads T"));
+    let flags = Flags(&args);
+    let records = flags.count("--records", 1_000_000);
+    let runs = flags.count("--runs", 5);
+    let threads = flags.count("--threads", 2);
     let keep = args.iter().any(|a| a == "--keep");
-    let csv = match opt("--format").as_deref() {
+    let csv = match flags.get("--format").as_deref() {
         None | Some("jsonl") => false,
         Some("csv") => true,
         Some(other) => panic!("--format jsonl|csv, not {other}"),
     };
     let mut engine_args = Vec::new();
     for flag in ["--rules", "--model"] {
-        if let Some(v) = opt(flag) {
+        if let Some(v) = flags.get(flag) {
             engine_args.push(flag.to_string());
             engine_args.push(v);
         }
     }
-    let data = opt("--data").map(PathBuf::from).unwrap_or_else(|| {
-        ["../shared/data", "../../shared/data"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_dir())
-            .expect("no ../shared/data; pass --data DIR")
-    });
+    let data = flags.data_dir();
 
     let ext = if csv { "csv" } else { "jsonl" };
     let input = PathBuf::from(format!("/tmp/smishd-bench-{records}.{ext}"));
@@ -68,60 +62,32 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    let bin = env!("CARGO_BIN_EXE_smishd");
-    let mut rates = Vec::new();
-    let mut rss_mb = Vec::new();
-    let mut cpu_rates = Vec::new();
+    let mut figures = Runs::new(records, threads);
     for run in 1..=runs {
-        let o = Command::new("/usr/bin/time")
-            .arg("-v")
-            .arg(bin)
-            .args(["rescore", "--threads", &threads.to_string(), "--input"])
-            .arg(&input)
-            .arg("--output")
-            .arg(&output)
-            .args(&engine_args)
-            .output()
-            .expect("run /usr/bin/time -v smishd rescore");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "run {run} failed: {err}");
-        let wall = field(&err, "Elapsed (wall clock) time").map(parse_clock);
-        let rss = field(&err, "Maximum resident set size (kbytes)")
-            .and_then(|s| s.trim().parse::<f64>().ok());
-        let cpu: f64 = ["User time (seconds)", "System time (seconds)"]
-            .iter()
-            .filter_map(|f| field(&err, f).and_then(|s| s.trim().parse::<f64>().ok()))
-            .sum();
-        let (Some(wall), Some(rss)) = (wall, rss) else {
-            panic!("no timing in /usr/bin/time output: {err}")
-        };
+        let mut args: Vec<OsString> = ["rescore", "--threads", &threads.to_string(), "--input"]
+            .map(OsString::from)
+            .to_vec();
+        args.extend([
+            input.clone().into(),
+            "--output".into(),
+            output.clone().into(),
+        ]);
+        args.extend(engine_args.iter().map(OsString::from));
+        let t = Timed::smishd(&args, run);
+        assert!(
+            t.stdout.is_empty(),
+            "run {run}: verdicts on stdout, not in --output"
+        );
         let lines = BufReader::new(File::open(&output).unwrap()).lines().count();
         assert_eq!(lines, records, "run {run}: output lines");
-        let summary = err
-            .lines()
-            .find(|l| l.starts_with("smishd: read"))
-            .unwrap_or("");
-        let rate = records as f64 / wall;
-        let cpu_rate = records as f64 / (cpu / threads as f64).max(1e-9);
-        println!(
-            "run {run}: {wall:.2} s wall, {rate:.0} records/s, peak RSS {:.1} MB, CPU {cpu:.2} s \
-             (est. {cpu_rate:.0} records/s on {threads} idle cores)  [{summary}]",
-            rss / 1024.0
-        );
-        rates.push(rate);
-        cpu_rates.push(cpu_rate);
-        rss_mb.push(rss / 1024.0);
+        figures.add(run, &t);
     }
+    let (rate, rss, cpu_rate) = figures.medians();
     println!(
-        "median: {:.0} records/s wall, peak RSS {:.1} MB (whole process, {} in, JSONL out); \
-         CPU-time estimate on {threads} idle cores {:.0} records/s; load average {}",
-        median(&mut rates),
-        median(&mut rss_mb),
+        "median: {rate:.0} records/s wall, peak RSS {rss:.1} MB (whole process, {} in, JSONL \
+         out); CPU-time estimate on {threads} idle cores {cpu_rate:.0} records/s; load average {}",
         if csv { "CSV" } else { "JSONL" },
-        median(&mut cpu_rates),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
+        load_average()
     );
     if !keep {
         let _ = std::fs::remove_file(&output);
@@ -171,24 +137,4 @@ fn build_input(data: &Path, records: usize, path: &Path, csv: bool) -> u64 {
     }
     w.flush().unwrap();
     std::fs::metadata(path).unwrap().len()
-}
-
-fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.rsplit_once(": "))
-        .map(|(_, v)| v)
-}
-
-/// `m:ss.cc` or `h:mm:ss` to seconds.
-fn parse_clock(s: &str) -> f64 {
-    s.trim().split(':').fold(0.0, |acc, part| {
-        acc * 60.0 + part.parse::<f64>().unwrap_or(0.0)
-    })
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }

@@ -1,28 +1,19 @@
 //! `cargo bench --bench campaign -- --batch`: the whole `smishd campaigns` process on a large
 //! log (see the module docs of `campaign.rs`).
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::process::{load_average, Flags, Runs, Timed};
 
 pub fn run(args: &[String]) {
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let records: usize = opt("--records").map_or(1_000_000, |s| s.parse().expect("--records N"));
-    let runs: usize = opt("--runs").map_or(3, |s| s.parse().expect("--runs R"));
-    let threads: usize = opt("--threads").map_or(2, |s| s.parse().expect("--threads T"));
-    let data = opt("--data").map(PathBuf::from).unwrap_or_else(|| {
-        ["../shared/data", "../../shared/data"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_dir())
-            .expect("no ../shared/data; pass --data DIR")
-    });
+    let flags = Flags(args);
+    let records = flags.count("--records", 1_000_000);
+    let runs = flags.count("--runs", 3);
+    let threads = flags.count("--threads", 2);
+    let data = flags.data_dir();
     let input = PathBuf::from(format!("/tmp/smishd-campaigns-{records}.jsonl"));
     let bytes = build_input(&data, records, &input);
     println!(
@@ -31,63 +22,31 @@ pub fn run(args: &[String]) {
         bytes as f64 / 1e6,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let bin = env!("CARGO_BIN_EXE_smishd");
-    let (mut rates, mut cpu_rates, mut rss_mb) = (Vec::new(), Vec::new(), Vec::new());
+    let mut figures = Runs::new(records, threads);
     let mut first_output: Option<Vec<u8>> = None;
     for run in 1..=runs {
-        let o = Command::new("/usr/bin/time")
-            .arg("-v")
-            .arg(bin)
-            .args(["campaigns", "--json", "--threads", &threads.to_string()])
-            .arg("--input")
-            .arg(&input)
-            .output()
-            .expect("run /usr/bin/time -v smishd campaigns");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "run {run} failed: {err}");
-        let summary = err
-            .lines()
-            .find(|l| l.starts_with("smishd: read"))
-            .unwrap_or("");
+        let mut args: Vec<OsString> = ["campaigns", "--json", "--threads", &threads.to_string()]
+            .map(OsString::from)
+            .to_vec();
+        args.extend(["--input".into(), input.clone().into()]);
+        let t = Timed::smishd(&args, run);
+        let summary = t.summary();
         assert!(
             summary.starts_with(&format!("smishd: read {records},")),
             "run {run}: {summary}"
         );
         match &first_output {
-            None => first_output = Some(o.stdout.clone()),
-            Some(f) => assert!(*f == o.stdout, "run {run} found other campaigns"),
+            None => first_output = Some(t.stdout.clone()),
+            Some(f) => assert!(*f == t.stdout, "run {run} found other campaigns"),
         }
-        let wall = field(&err, "Elapsed (wall clock) time").map(parse_clock);
-        let rss = field(&err, "Maximum resident set size (kbytes)")
-            .and_then(|s| s.trim().parse::<f64>().ok());
-        let cpu: f64 = ["User time (seconds)", "System time (seconds)"]
-            .iter()
-            .filter_map(|f| field(&err, f).and_then(|s| s.trim().parse::<f64>().ok()))
-            .sum();
-        let (Some(wall), Some(rss)) = (wall, rss) else {
-            panic!("no timing in /usr/bin/time output: {err}")
-        };
-        let rate = records as f64 / wall;
-        let cpu_rate = records as f64 / (cpu / threads as f64).max(1e-9);
-        println!(
-            "run {run}: {wall:.2} s wall, {rate:.0} records/s, peak RSS {:.1} MB, CPU {cpu:.2} s \
-             (est. {cpu_rate:.0} records/s on {threads} idle cores)  [{summary}]",
-            rss / 1024.0
-        );
-        rates.push(rate);
-        cpu_rates.push(cpu_rate);
-        rss_mb.push(rss / 1024.0);
+        figures.add(run, &t);
     }
     let campaigns = first_output.map_or(0, |o| o.split(|&b| b == b'\n').count() - 1);
+    let (rate, rss, cpu_rate) = figures.medians();
     println!(
-        "median: {:.0} records/s wall, peak RSS {:.1} MB; CPU-time estimate on {threads} idle \
-         cores {:.0} records/s; {campaigns} campaigns of 5+; load average {}",
-        median(&mut rates),
-        median(&mut rss_mb),
-        median(&mut cpu_rates),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
+        "median: {rate:.0} records/s wall, peak RSS {rss:.1} MB; CPU-time estimate on {threads} \
+         idle cores {cpu_rate:.0} records/s; {campaigns} campaigns of 5+; load average {}",
+        load_average()
     );
 }
 
@@ -151,24 +110,4 @@ fn iso(secs: u64) -> String {
         rem / 60 % 60,
         rem % 60
     )
-}
-
-fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.rsplit_once(": "))
-        .map(|(_, v)| v)
-}
-
-/// `m:ss.cc` or `h:mm:ss` to seconds.
-fn parse_clock(s: &str) -> f64 {
-    s.trim().split(':').fold(0.0, |acc, part| {
-        acc * 60.0 + part.parse::<f64>().unwrap_or(0.0)
-    })
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }
