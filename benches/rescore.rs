@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 #[path = "common/process.rs"]
 mod process;
 
-use process::{load_average, Flags, Runs, Timed};
+use process::{load_average, texts, Flags, Runs, Timed};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -96,21 +96,13 @@ fn main() {
 
 /// Writes `records` JSONL (or CSV) records built from the two TSV sets; returns the file size.
 fn build_input(data: &Path, records: usize, path: &Path, csv: bool) -> u64 {
-    let mut texts = Vec::new();
-    for f in [
-        "cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv",
-        "telecom_fraud_texts_5/telecom_fraud5.tsv",
-    ] {
-        let p = data.join(f);
-        let r = BufReader::new(File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
-        for line in r.lines() {
-            let line = line.unwrap();
-            if let Some((_, text)) = line.split_once('\t') {
-                texts.push(text.to_string());
-            }
-        }
-    }
-    assert!(!texts.is_empty(), "no texts in {}", data.display());
+    let texts = texts(
+        data,
+        &[
+            "cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv",
+            "telecom_fraud_texts_5/telecom_fraud5.tsv",
+        ],
+    );
     let mut w = BufWriter::new(File::create(path).unwrap());
     if csv {
         writeln!(w, "id,text,sender").unwrap();

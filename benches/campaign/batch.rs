@@ -3,10 +3,10 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::process::{load_average, Flags, Runs, Timed};
+use crate::process::{load_average, texts, Flags, Runs, Timed};
 
 pub fn run(args: &[String]) {
     let flags = Flags(args);
@@ -53,21 +53,13 @@ pub fn run(args: &[String]) {
 /// Writes `records` JSONL records (text, sender, time) built from the two corpora; returns the
 /// file size.
 fn build_input(data: &Path, records: usize, path: &Path) -> u64 {
-    let mut texts = Vec::new();
-    for f in [
-        "cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv",
-        "fbs_spam_sms_ccs20/fbs_sms.tsv",
-    ] {
-        let p = data.join(f);
-        let r = BufReader::new(File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
-        for line in r.lines() {
-            let line = line.unwrap();
-            if let Some((_, text)) = line.split_once('\t') {
-                texts.push(text.to_string());
-            }
-        }
-    }
-    assert!(!texts.is_empty(), "no texts in {}", data.display());
+    let texts = texts(
+        data,
+        &[
+            "cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv",
+            "fbs_spam_sms_ccs20/fbs_sms.tsv",
+        ],
+    );
     let mut state = 14u64;
     let mut w = BufWriter::new(File::create(path).unwrap());
     // 2026-11-01T00:00:00Z, then 2.4 s a record.

@@ -3,7 +3,9 @@
 //! memory, with the medians they print.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `--name VALUE` flags after `cargo bench --bench NAME --`.
@@ -131,6 +133,23 @@ impl Runs {
             median(&mut self.cpu_rates),
         )
     }
+}
+
+/// The texts of `label<TAB>text` files under `data`, in file order.
+pub fn texts(data: &Path, files: &[&str]) -> Vec<String> {
+    let mut texts = Vec::new();
+    for f in files {
+        let p = data.join(f);
+        let r = BufReader::new(File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
+        for line in r.lines() {
+            let line = line.unwrap();
+            if let Some((_, text)) = line.split_once('\t') {
+                texts.push(text.to_string());
+            }
+        }
+    }
+    assert!(!texts.is_empty(), "no texts in {}", data.display());
+    texts
 }
 
 /// The machine's load average, as /proc/loadavg gives it.
