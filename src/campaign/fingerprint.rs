@@ -164,14 +164,25 @@ fn densify(mins: &mut [u32], filled: u64) {
     if filled == 0 || filled.count_ones() as usize == bins {
         return;
     }
-    for i in 0..bins {
-        if filled & (1 << i) != 0 {
-            continue;
-        }
-        let mut d = 1;
-        while filled & (1 << ((i + d) % bins)) == 0 {
-            d += 1;
-        }
+    // The next full bin is found from the bitmap (count trailing zeros) rather than by
+    // stepping: a short message leaves most bins empty, and this loop was half the cost of
+    // the fingerprint. The values are those of the stepping loop (a test keeps them equal).
+    let all = if bins == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bins) - 1
+    };
+    let mut empty = !filled & all;
+    while empty != 0 {
+        let i = empty.trailing_zeros() as usize;
+        empty &= empty - 1;
+        let after = if i + 1 < 64 { filled >> (i + 1) } else { 0 };
+        let d = if after != 0 {
+            after.trailing_zeros() as usize + 1
+        } else {
+            // Around the end: the bins after `i`, then the first full one from the start.
+            bins - i + filled.trailing_zeros() as usize
+        };
         let v = mins[(i + d) % bins];
         mins[i] = mix(u64::from(v) ^ ((d as u64) << 40)) as u32;
     }
@@ -257,6 +268,49 @@ mod tests {
             let n = shingles(&text, k, |h| got.push(h));
             assert_eq!(got, reference(&text, k), "k = {k}");
             assert_eq!(n, text.iter().filter(|c| c.is_alphanumeric()).count());
+        }
+    }
+
+    #[test]
+    fn densify_by_bitmap_equals_stepping() {
+        // The stepping loop `densify` replaced, as the reference for its values.
+        fn stepping(mins: &mut [u32], filled: u64) {
+            let bins = mins.len();
+            if filled == 0 || filled.count_ones() as usize == bins {
+                return;
+            }
+            for i in 0..bins {
+                if filled & (1 << i) != 0 {
+                    continue;
+                }
+                let mut d = 1;
+                while filled & (1 << ((i + d) % bins)) == 0 {
+                    d += 1;
+                }
+                let v = mins[(i + d) % bins];
+                mins[i] = mix(u64::from(v) ^ ((d as u64) << 40)) as u32;
+            }
+        }
+        let mut state = 7u64;
+        for bins in [1usize, 2, 5, 59, 60, 63, 64] {
+            for _ in 0..300 {
+                state = mix(state);
+                // Sparse, dense and single-bin bitmaps.
+                let filled = match state % 4 {
+                    0 => state & mix(state ^ 1) & mix(state ^ 2),
+                    1 => 1 << ((state >> 8) % bins as u64),
+                    _ => state,
+                } & if bins == 64 {
+                    u64::MAX
+                } else {
+                    (1 << bins) - 1
+                };
+                let mins: Vec<u32> = (0..bins).map(|i| mix(state ^ i as u64) as u32).collect();
+                let (mut a, mut b) = (mins.clone(), mins);
+                densify(&mut a, filled);
+                stepping(&mut b, filled);
+                assert_eq!(a, b, "bins {bins}, filled {filled:#x}");
+            }
         }
     }
 

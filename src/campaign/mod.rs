@@ -6,6 +6,7 @@
 //!   locality-sensitive band keys (copies of one template share a key);
 //! - `window.rs`: the daemon's sliding window, counting copies and distinct senders per
 //!   template in fixed memory (hashes only, expiring with the window);
+//! - `table.rs`: the window's band table, in huge pages where the system has them;
 //! - `template.rs`: the part several copies share, the only text a report shows;
 //! - `group.rs`: grouping a whole log into campaigns in bounded memory (`smishd campaigns`);
 //! - `scan.rs`: reading and scoring the log in parallel, feeding the grouping in order;
@@ -20,6 +21,7 @@ pub mod group;
 pub mod mask;
 pub mod report;
 pub mod scan;
+mod table;
 pub mod template;
 pub mod timeline;
 pub mod window;
