@@ -9,9 +9,9 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::rules_only_probabilities;
+use crate::analysis::{rules_only_probabilities, RuleEvidence};
 pub use crate::analysis::{Analysis, Message};
-use crate::category::CLASSES;
+use crate::category::{Category, CLASSES};
 use crate::defaults;
 use crate::error::{Error, ErrorKind, Result};
 use crate::features;
@@ -20,7 +20,7 @@ use crate::model::Model;
 use crate::normalize::normalize_into;
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
-use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
+use crate::verdict::{decide, Action, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
 
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,6 +316,7 @@ impl Engine {
         let probabilities = self.probabilities(analysis);
         let forcing = self.forcing(analysis);
         let (action, category, score) = decide(&probabilities, forcing, &self.thresholds);
+        let category = self.scam_named_by_rules(action, category, forcing, analysis);
         let (hits, rules) = self.hits(msg.text, analysis);
         Judgement {
             verdict: Verdict {
@@ -334,6 +335,30 @@ impl Engine {
                 probabilities,
                 forcing,
             },
+        }
+    }
+
+    /// The scam a detected message is named after: a specific scam rule that fired wins over
+    /// `generic_fraud` (payment, link and impersonation signals are generic), and a specific
+    /// scam with more rule weight than the model's choice wins over it. Ties, allowed
+    /// messages and blocks forced by a rule keep the decision's category.
+    fn scam_named_by_rules(
+        &self,
+        action: Action,
+        category: Category,
+        forcing: Forcing,
+        analysis: &Analysis,
+    ) -> Category {
+        if action == Action::Allow || !category.is_fraud() || matches!(forcing, Forcing::Rule(_)) {
+            return category;
+        }
+        let evidence = RuleEvidence::of(&self.rules, analysis);
+        let scam = evidence.scam();
+        let stronger = evidence.by_category[scam.index()] > evidence.by_category[category.index()];
+        if scam != Category::GenericFraud && (category == Category::GenericFraud || stronger) {
+            scam
+        } else {
+            category
         }
     }
 
@@ -421,6 +446,24 @@ mod tests {
 
     /// The evidence is the verdict's own: every hit in exactly one rule group, each group's
     /// hits of its rule, and the probabilities and forcing the verdict was decided from.
+    #[test]
+    fn a_specific_scam_rule_names_the_scam_over_generic_signals() {
+        let engine = Engine::new().unwrap();
+        // A paid home-sampling offer: a paid-test rule fires beside a generic payment signal.
+        let text = "我这边可以安排护士上门给你单独采，先交三百定金，下午保证出结果，转账到我卡上";
+        let j = engine.judge(&Message::new(text));
+        let fired: Vec<_> = j
+            .evidence
+            .rules
+            .iter()
+            .filter(|r| !r.negated)
+            .map(|r| engine.rules().rule(r.rule).category)
+            .collect();
+        assert!(fired.contains(&Category::PaidFastTest), "{fired:?}");
+        assert!(j.verdict.verdict != Action::Allow, "{:?}", j.verdict);
+        assert_eq!(j.verdict.category, Category::PaidFastTest);
+    }
+
     #[test]
     fn judgement_groups_the_verdicts_hits_by_rule() {
         let engine = Engine::new().unwrap();
