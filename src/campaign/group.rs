@@ -74,15 +74,6 @@ impl<'a> TimeRef<'a> {
             num: text.parse::<f64>().ok(),
         }
     }
-
-    /// Ordered as numbers when both are numbers (epoch seconds or milliseconds), else as text
-    /// (ISO 8601 sorts as text).
-    fn cmp(&self, other: &TimeRef) -> Ordering {
-        match (self.num, other.num) {
-            (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            _ => self.text.cmp(other.text),
-        }
-    }
 }
 
 /// Distinct senders: exact up to [`EXACT_SENDERS`], then a HyperLogLog.
@@ -175,8 +166,9 @@ impl Stamp {
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
-    /// This stamp against a record's, as [`TimeRef::cmp`] orders them (text compares as
-    /// bytes, which is how `str` orders; the kept bytes are not validated again each time).
+    /// This stamp against a record's: as numbers when both are numbers (epoch seconds or
+    /// milliseconds), else as text (ISO 8601 sorts as text), compared as bytes, which is how
+    /// `str` orders, without validating the kept bytes again each time.
     fn cmp_new(&self, t: &TimeRef) -> Ordering {
         match (self.num, t.num) {
             (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
