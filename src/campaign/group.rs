@@ -74,15 +74,6 @@ impl<'a> TimeRef<'a> {
             num: text.parse::<f64>().ok(),
         }
     }
-
-    /// Ordered as numbers when both are numbers (epoch seconds or milliseconds), else as text
-    /// (ISO 8601 sorts as text).
-    fn cmp(&self, other: &TimeRef) -> Ordering {
-        match (self.num, other.num) {
-            (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            _ => self.text.cmp(other.text),
-        }
-    }
 }
 
 /// Distinct senders: exact up to [`EXACT_SENDERS`], then a HyperLogLog.
@@ -175,10 +166,13 @@ impl Stamp {
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
-    fn as_ref(&self) -> TimeRef<'_> {
-        TimeRef {
-            text: self.text(),
-            num: self.num,
+    /// This stamp against a record's: as numbers when both are numbers (epoch seconds or
+    /// milliseconds), else as text (ISO 8601 sorts as text), compared as bytes, which is how
+    /// `str` orders, without validating the kept bytes again each time.
+    fn cmp_new(&self, t: &TimeRef) -> Ordering {
+        match (self.num, t.num) {
+            (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+            _ => self.text[..].cmp(t.text.as_bytes()),
         }
     }
 }
@@ -228,12 +222,12 @@ impl CampaignStats {
         self.last_line = o.line;
         if let Some(t) = &o.time {
             match &mut self.first_time {
-                Some(f) if t.cmp(&f.as_ref()) != Ordering::Less => {}
+                Some(f) if f.cmp_new(t) != Ordering::Greater => {}
                 Some(f) => f.set(t),
                 None => self.first_time = Some(Stamp::new(t)),
             }
             match &mut self.last_time {
-                Some(l) if t.cmp(&l.as_ref()) != Ordering::Greater => {}
+                Some(l) if l.cmp_new(t) != Ordering::Less => {}
                 Some(l) => l.set(t),
                 None => self.last_time = Some(Stamp::new(t)),
             }
@@ -332,19 +326,19 @@ impl Grouper {
     /// Adds one record (records must come in input order).
     pub fn add(&mut self, o: &Observation) {
         let fp = &o.fingerprint;
+        // Each key looked up once (the unknown ones are added below), all before any campaign
+        // is read: the lookups are cache misses in a large map, and with nothing between them
+        // the processor overlaps them.
+        let found: [Option<u32>; BANDS] = fp.keys.map(|k| self.keys.get(&k).copied());
+        let known = found.map(|c| c.is_some());
         let mut best: Option<u32> = None;
-        // Which keys are known (each key looked up once; the unknown ones are added below).
-        let mut known = [false; BANDS];
-        for (k, known) in fp.keys.iter().zip(&mut known) {
-            if let Some(&c) = self.keys.get(k) {
-                *known = true;
-                let better = match best {
-                    None => true,
-                    Some(b) => self.campaigns[c as usize].size > self.campaigns[b as usize].size,
-                };
-                if better {
-                    best = Some(c);
-                }
+        for &c in found.iter().flatten() {
+            let better = match best {
+                None => true,
+                Some(b) => self.campaigns[c as usize].size > self.campaigns[b as usize].size,
+            };
+            if better {
+                best = Some(c);
             }
         }
         let idx = match best {

@@ -53,10 +53,13 @@ fn a_copy_that_shares_little_does_not_erode_the_template() {
 #[test]
 fn stamps_order_as_numbers_or_text() {
     let s = TimeRef::new;
-    assert_eq!(s("9").cmp(&s("10")), Ordering::Less);
-    assert_eq!(s("9").cmp(&s("10x")), Ordering::Greater);
+    let cmp = |a: &str, b: &str| Stamp::new(&TimeRef::new(a)).cmp_new(&TimeRef::new(b));
+    assert_eq!(cmp("9", "10"), Ordering::Less);
+    assert_eq!(cmp("10", "9"), Ordering::Greater);
+    assert_eq!(cmp("9", "10x"), Ordering::Greater);
+    assert_eq!(cmp("9", "9"), Ordering::Equal);
     assert_eq!(
-        s("2026-11-30T09:00:00Z").cmp(&s("2026-11-30T10:00:00Z")),
+        cmp("2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z"),
         Ordering::Less
     );
     // A kept stamp is overwritten in place or replaced, whatever the lengths.

@@ -50,52 +50,64 @@ const NAME_STOPS: [char; 10] = ['的', '您', '你', '好', '尊', '敬', '爱',
 /// Masks `normalized` into `out` (cleared first). Placeholders are upper-case ASCII letters,
 /// which normalised text never holds (it is lower-cased).
 pub fn mask_into(normalized: &str, out: &mut Vec<char>) {
-    thread_local! {
-        static CHARS: std::cell::RefCell<Vec<char>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    CHARS.with(|cell| {
-        let mut chars = cell.borrow_mut();
-        chars.clear();
-        chars.extend(normalized.chars());
-        mask_chars(&chars, out);
-    });
-}
-
-fn mask_chars(chars: &[char], out: &mut Vec<char>) {
     out.clear();
+    // Tokens are ASCII, so the text is walked as bytes; runs of other characters (CJK text,
+    // mostly) are decoded straight into `out`.
+    let bytes = normalized.as_bytes();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if is_token_char(c) {
-            let end = token_end(chars, i);
-            mask_token(&chars[i..end], out);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if is_token_byte(b) {
+            let end = token_end(bytes, i);
+            mask_token(&bytes[i..end], out);
             i = end;
-        } else {
-            out.push(c);
+        } else if b.is_ascii() {
+            out.push(char::from(b));
             i += 1;
+        } else {
+            // `i` is on a character boundary (every step is a whole character), and so is the
+            // next ASCII byte.
+            let run = bytes[i..]
+                .iter()
+                .position(u8::is_ascii)
+                .map_or(bytes.len(), |k| i + k);
+            out.extend(normalized[i..run].chars());
+            i = run;
         }
     }
     mask_names(out);
 }
 
-/// Characters of an ASCII token that may be (part of) a link or a number.
-fn is_token_char(c: char) -> bool {
+/// Bytes of an ASCII token that may be (part of) a link or a number.
+fn is_token_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
-            '.' | '-' | '_' | '/' | ':' | '?' | '=' | '&' | '%' | '~' | '+' | '@' | '#' | ','
+            b'.' | b'-'
+                | b'_'
+                | b'/'
+                | b':'
+                | b'?'
+                | b'='
+                | b'&'
+                | b'%'
+                | b'~'
+                | b'+'
+                | b'@'
+                | b'#'
+                | b','
         )
 }
 
-fn token_end(chars: &[char], start: usize) -> usize {
+fn token_end(bytes: &[u8], start: usize) -> usize {
     let mut end = start;
-    while end < chars.len() {
-        if is_token_char(chars[end]) {
+    while end < bytes.len() {
+        if is_token_byte(bytes[end]) {
             end += 1;
-        } else if chars[end] == ' '
+        } else if bytes[end] == b' '
             && end > start
-            && chars[end - 1].is_ascii_digit()
-            && chars.get(end + 1).is_some_and(|c| c.is_ascii_digit())
+            && bytes[end - 1].is_ascii_digit()
+            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
         {
             // `138 1234 5678`: one space between digit groups stays in the number.
             end += 1;
@@ -107,10 +119,15 @@ fn token_end(chars: &[char], start: usize) -> usize {
 }
 
 /// Masks one ASCII token: a link whole, else every number in it.
-fn mask_token(tok: &[char], out: &mut Vec<char>) {
+fn mask_token(tok: &[u8], out: &mut Vec<char>) {
     // Trailing punctuation belongs to the sentence, not the token.
     let mut end = tok.len();
-    while end > 0 && matches!(tok[end - 1], '.' | ',' | ':' | '?' | '-' | '/' | '~' | '#') {
+    while end > 0
+        && matches!(
+            tok[end - 1],
+            b'.' | b',' | b':' | b'?' | b'-' | b'/' | b'~' | b'#'
+        )
+    {
         end -= 1;
     }
     let (body, tail) = tok.split_at(end);
@@ -119,14 +136,14 @@ fn mask_token(tok: &[char], out: &mut Vec<char>) {
     } else {
         mask_numbers(body, out);
     }
-    out.extend_from_slice(tail);
+    out.extend(tail.iter().map(|&b| char::from(b)));
 }
 
-fn is_link(tok: &[char]) -> bool {
+fn is_link(tok: &[u8]) -> bool {
     if tok.len() < 4 {
         return false;
     }
-    if tok.windows(3).any(|w| w == [':', '/', '/']) || tok.starts_with(&['w', 'w', 'w', '.']) {
+    if tok.windows(3).any(|w| w == b"://") || tok.starts_with(b"www.") {
         return true;
     }
     // A dot followed by two letters (a top-level domain or a path-less short link), or an `@`
@@ -134,30 +151,30 @@ fn is_link(tok: &[char]) -> bool {
     tok.windows(3).enumerate().any(|(i, w)| {
         let before = i > 0 && tok[i - 1].is_ascii_alphanumeric();
         before
-            && matches!(w[0], '.' | '@')
+            && matches!(w[0], b'.' | b'@')
             && w[1].is_ascii_alphabetic()
             && w[2].is_ascii_alphabetic()
     })
 }
 
-fn mask_numbers(tok: &[char], out: &mut Vec<char>) {
+fn mask_numbers(tok: &[u8], out: &mut Vec<char>) {
     let mut i = 0;
     while i < tok.len() {
         let c = tok[i];
-        let standalone_x = c == 'x' && (i == 0 || !tok[i - 1].is_ascii_alphabetic()) && {
-            let run = tok[i..].iter().take_while(|&&x| x == 'x').count();
+        let standalone_x = c == b'x' && (i == 0 || !tok[i - 1].is_ascii_alphabetic()) && {
+            let run = tok[i..].iter().take_while(|&&x| x == b'x').count();
             run >= 3 && tok.get(i + run).is_none_or(|n| !n.is_ascii_alphabetic())
         };
         if c.is_ascii_digit() || standalone_x {
             let mut j = i + 1;
             while j < tok.len() {
                 let d = tok[j];
-                if d.is_ascii_digit() || d == 'x' {
+                if d.is_ascii_digit() || d == b'x' {
                     j += 1;
-                } else if matches!(d, ',' | '.' | ':' | '-' | '/' | ' ')
+                } else if matches!(d, b',' | b'.' | b':' | b'-' | b'/' | b' ')
                     && tok
                         .get(j + 1)
-                        .is_some_and(|n| n.is_ascii_digit() || *n == 'x')
+                        .is_some_and(|n| n.is_ascii_digit() || *n == b'x')
                 {
                     j += 2;
                 } else {
@@ -167,7 +184,7 @@ fn mask_numbers(tok: &[char], out: &mut Vec<char>) {
             out.push(NUMBER);
             i = j;
         } else {
-            out.push(c);
+            out.push(char::from(c));
             i += 1;
         }
     }

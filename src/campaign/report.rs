@@ -9,7 +9,10 @@
 //!
 //! The picture (`--svg`): copies per run of the log of the largest campaigns reported, one
 //! line each, named by id and size; the time axis labelled with each run's first time stamp
-//! (or line). It holds ids, counts and time stamps, no text.
+//! (or line), the count axis in round steps. The last run of a log is mostly shorter than the
+//! others: drawn as counted, every line would fall at the end as if every campaign had
+//! stopped; so its counts are scaled up to a whole run when it holds at least half of one,
+//! and it is left out otherwise. It holds ids, counts and time stamps, no text.
 
 use std::io::{self, Write};
 
@@ -113,7 +116,7 @@ pub fn svg(campaigns: &[CampaignStats], timeline: &Timeline) -> String {
     let mut top: Vec<&CampaignStats> = campaigns.iter().filter(|c| c.timeline.is_some()).collect();
     top.sort_by(|a, b| b.size.cmp(&a.size).then(a.first_line.cmp(&b.first_line)));
     top.truncate(SVG_CAMPAIGNS);
-    let used = timeline.used();
+    let (used, last_scale) = drawn_runs(timeline);
     let lines: Vec<Line> = top
         .iter()
         .zip(PALETTE)
@@ -124,7 +127,10 @@ pub fn svg(campaigns: &[CampaignStats], timeline: &Timeline) -> String {
                 t.iter()
                     .take(used)
                     .enumerate()
-                    .map(|(b, &n)| (b as f64, f64::from(n)))
+                    .map(|(b, &n)| {
+                        let scale = if b + 1 == used { last_scale } else { 1.0 };
+                        (b as f64, f64::from(n) * scale)
+                    })
                     .collect()
             }),
         })
@@ -133,9 +139,9 @@ pub fn svg(campaigns: &[CampaignStats], timeline: &Timeline) -> String {
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
         .fold(1.0, f64::max);
-    let step = (peak / 5.0).ceil().max(1.0);
-    let y_ticks = (0..=5)
-        .map(|i| f64::from(i) * step)
+    let (step, steps) = count_axis(peak);
+    let y_ticks = (0..=steps)
+        .map(|i| i as f64 * step)
         .map(|v| (v, format!("{v:.0}")))
         .collect();
     let last = used.saturating_sub(1).max(1);
@@ -152,11 +158,82 @@ pub fn svg(campaigns: &[CampaignStats], timeline: &Timeline) -> String {
         x_label: "log position (first time stamp or line of each run)".into(),
         y_label: "copies".into(),
         x_range: (0.0, last as f64),
-        y_range: (0.0, step * 5.0),
+        y_range: (0.0, step * steps as f64),
         x_ticks,
         y_ticks,
         lines,
         marks: Vec::new(),
     }
     .svg()
+}
+
+/// The runs drawn and the factor of the last one's counts: a last run shorter than the others
+/// is scaled up to a whole one when it holds at least half of one, else left out.
+fn drawn_runs(timeline: &Timeline) -> (usize, f64) {
+    let filled = timeline.last_filled();
+    match timeline.used() {
+        n if n > 1 && filled < 0.5 => (n - 1, 1.0),
+        n if n > 1 => (n, 1.0 / filled),
+        n => (n, 1.0),
+    }
+}
+
+/// A round step for a count axis up to `peak` (1, 2 or 5 times a power of ten, or 25 times
+/// one from 25 on) giving at most five steps, and how many steps reach `peak`.
+fn count_axis(peak: f64) -> (f64, usize) {
+    let raw = (peak / 5.0).max(1.0);
+    let mut magnitude = 1.0;
+    while magnitude * 10.0 <= raw {
+        magnitude *= 10.0;
+    }
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw && s.fract() == 0.0)
+        .unwrap_or(magnitude * 10.0);
+    (step, ((peak / step).ceil() as usize).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_last_run_is_scaled_or_left_out() {
+        // Every line of the picture used to fall at its end, the last run holding a few lines.
+        let runs = |lines: u64| {
+            let mut t = Timeline::default();
+            for line in 1..=lines {
+                t.advance(line, None);
+            }
+            drawn_runs(&t)
+        };
+        // 4 lines a run from 65 lines on.
+        assert_eq!(runs(100), (25, 1.0));
+        assert_eq!(runs(101), (25, 1.0));
+        assert_eq!(runs(102), (26, 2.0));
+        assert_eq!(runs(103), (26, 4.0 / 3.0));
+        assert_eq!(runs(1), (1, 1.0));
+        assert_eq!(runs(3), (3, 1.0));
+    }
+
+    #[test]
+    fn the_count_axis_has_round_steps() {
+        // (peak, step, steps): the picture's axis used to step by peak / 5, such as 31 or 49.
+        let cases = [
+            (1.0, 1.0, 1),
+            (3.0, 1.0, 3),
+            (5.0, 1.0, 5),
+            (7.0, 2.0, 4),
+            (12.0, 5.0, 3),
+            (155.0, 50.0, 4),
+            (245.0, 50.0, 5),
+            (251.0, 100.0, 3),
+            (120.0, 25.0, 5),
+            (2_726.0, 1_000.0, 3),
+        ];
+        for (peak, step, steps) in cases {
+            assert_eq!(count_axis(peak), (step, steps), "peak {peak}");
+        }
+    }
 }

@@ -21,6 +21,8 @@ pub struct Timeline {
     first_time: Vec<Option<Box<str>>>,
     /// The last run with a record in it.
     last: usize,
+    /// The last line placed.
+    last_line: u64,
 }
 
 impl Default for Timeline {
@@ -29,6 +31,7 @@ impl Default for Timeline {
             width: 1,
             first_time: vec![None; BUCKETS],
             last: 0,
+            last_line: 0,
         }
     }
 }
@@ -54,6 +57,7 @@ impl Timeline {
         }
         let b = self.bucket(line);
         self.last = self.last.max(b);
+        self.last_line = self.last_line.max(line);
         if let (None, Some(t)) = (&self.first_time[b], time) {
             self.first_time[b] = Some(t.into());
         }
@@ -81,6 +85,13 @@ impl Timeline {
     /// Runs in use (the last with a record, plus one).
     pub fn used(&self) -> usize {
         self.last + 1
+    }
+
+    /// How far the last run in use is filled: lines placed in it over [`Timeline::width`]
+    /// (1 when it is full; lines skipped by the caller, such as rejected records, count).
+    pub fn last_filled(&self) -> f64 {
+        let start = self.last as u64 * self.width;
+        self.last_line.saturating_sub(start).min(self.width) as f64 / self.width as f64
     }
 
     /// How run `b` is labelled: its first time stamp, cut to the minute for ISO 8601, or its
@@ -113,6 +124,9 @@ mod tests {
         assert_eq!((t.width(), t.used()), (4, 25));
         assert_eq!(counts.iter().sum::<u32>(), 50);
         assert!(counts[..25].iter().all(|&n| n == 2), "{counts:?}");
+        assert_eq!(t.last_filled(), 1.0);
+        t.advance(101, None);
+        assert_eq!((t.used(), t.last_filled()), (26, 0.25));
         assert_eq!(t.label(0), "t001");
         assert_eq!(t.label(1), "t005");
         assert_eq!(Timeline::default().label(3), "line 4");

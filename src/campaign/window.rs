@@ -17,7 +17,7 @@
 //! - **Campaigns** ([`WindowConfig::campaign_slots`] × 64 bytes, 4 MiB by default): only for
 //!   templates seen at least twice, copies counted in the current and the previous window and
 //!   a 128-bit sender bitmap per window. One-off messages never reach it. A bucket of eight
-//!   that is full gives up its smallest campaign.
+//!   that is full gives up its smallest campaign. Also one block in huge pages.
 //!
 //! No text and no sender id is kept: band keys and sender hashes are 64-bit hashes, and only
 //! parts of them are stored. Nothing grows with traffic: a million distinct messages in a
@@ -39,7 +39,8 @@
 //! Band entries are two relaxed atomics each, read and written without locks: a race between
 //! two messages can at worst link one copy to the wrong campaign or miss a link, which an
 //! estimate can bear. Campaign counters sit behind [`SHARDS`] mutexes, taken once per message
-//! that repeats a template. The window is daemon state owned by the server, outside the
+//! that repeats a template; they are atomics only so that a message may read one campaign id
+//! early, without the lock, to have its line fetched (a stale value there costs nothing). The window is daemon state owned by the server, outside the
 //! immutable engine; a reload of the engine leaves it as it is.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -107,8 +108,8 @@ struct BandEntry {
 // SAFETY: two atomics; zero is an empty entry.
 unsafe impl Zeroable for BandEntry {}
 
+/// A campaign's counters as a value, read from and written back to its [`Slot`].
 #[derive(Clone, Copy, Debug, Default)]
-#[repr(align(64))]
 struct Counter {
     /// The campaign id, 0 for an empty entry.
     id: u64,
@@ -150,6 +151,59 @@ impl Counter {
         ])
     }
 }
+
+/// A campaign's counters as stored: one cache line of atomics, read and written only under
+/// the lock of its shard (the atomics make the table shareable without locks for the one read
+/// that needs none: fetching the line early, see [`Window::count`]).
+#[derive(Default)]
+#[repr(align(64))]
+struct Slot {
+    id: AtomicU64,
+    /// `epoch | current << 32`.
+    epoch_current: AtomicU64,
+    previous: AtomicU64,
+    current_senders: [AtomicU64; 2],
+    previous_senders: [AtomicU64; 2],
+}
+
+// SAFETY: atomics only; zero is an empty slot.
+unsafe impl Zeroable for Slot {}
+
+impl Slot {
+    fn id(&self) -> u64 {
+        self.id.load(Relaxed)
+    }
+
+    fn get(&self) -> Counter {
+        let ec = self.epoch_current.load(Relaxed);
+        Counter {
+            id: self.id(),
+            epoch: ec as u32,
+            current: (ec >> 32) as u32,
+            previous: self.previous.load(Relaxed) as u32,
+            current_senders: self.current_senders.each_ref().map(|a| a.load(Relaxed)),
+            previous_senders: self.previous_senders.each_ref().map(|a| a.load(Relaxed)),
+        }
+    }
+
+    fn set(&self, c: &Counter) {
+        self.id.store(c.id, Relaxed);
+        self.epoch_current
+            .store(u64::from(c.epoch) | u64::from(c.current) << 32, Relaxed);
+        self.previous.store(u64::from(c.previous), Relaxed);
+        for (a, &v) in self.current_senders.iter().zip(&c.current_senders) {
+            a.store(v, Relaxed);
+        }
+        for (a, &v) in self.previous_senders.iter().zip(&c.previous_senders) {
+            a.store(v, Relaxed);
+        }
+    }
+}
+
+/// A shard's lock, alone on its cache line so that two cores taking two shards do not contend.
+#[derive(Default)]
+#[repr(align(64))]
+struct ShardLock(Mutex<()>);
 
 /// Linear counting over 128 bits: n ≈ −m ln(zero bits / m).
 fn linear_count(bits: [u64; 2]) -> u32 {
@@ -193,7 +247,10 @@ pub struct Window {
     config: WindowConfig,
     bands: Table<BandEntry>,
     band_buckets: usize,
-    campaigns: Box<[Mutex<Box<[Counter]>>]>,
+    /// Campaign slots, shard after shard, each shard `campaign_buckets` buckets of
+    /// [`CAMPAIGN_BUCKET`] slots.
+    campaigns: Table<Slot>,
+    locks: Box<[ShardLock]>,
     campaign_buckets: usize,
     /// When the window was made, on [`coarse_clock`].
     origin: Duration,
@@ -210,16 +267,14 @@ impl Window {
             .campaign_slots
             .div_ceil(SHARDS * CAMPAIGN_BUCKET)
             .max(1);
-        let campaigns = (0..SHARDS)
-            .map(|_| {
-                Mutex::new(vec![Counter::default(); campaign_buckets * CAMPAIGN_BUCKET].into())
-            })
-            .collect();
+        let campaigns = Table::zeroed(SHARDS * campaign_buckets * CAMPAIGN_BUCKET);
+        let locks = (0..SHARDS).map(|_| ShardLock::default()).collect();
         Window {
             config,
             bands,
             band_buckets,
             campaigns,
+            locks,
             campaign_buckets,
             origin: coarse_clock(),
         }
@@ -232,7 +287,7 @@ impl Window {
     /// Bytes the tables hold (fixed at construction).
     pub fn memory_bytes(&self) -> usize {
         self.bands.len() * std::mem::size_of::<BandEntry>()
-            + SHARDS * self.campaign_buckets * CAMPAIGN_BUCKET * std::mem::size_of::<Counter>()
+            + self.campaigns.len() * std::mem::size_of::<Slot>()
     }
 
     /// Counts one message now and returns its campaign if it is reported (see
@@ -261,8 +316,12 @@ impl Window {
         // The twelve buckets are random lines of a large table: one plain load of each first,
         // with nothing depending on it, lets the processor fetch them all at once instead of
         // one after the other as the probes below would.
+        // The campaign slot of the template's own id is fetched with them: a copy whose masked
+        // text repeats an earlier one (most copies of a campaign) belongs to the campaign that
+        // earlier copy named by this id, and its counters are then read without a second wait.
+        let own = fp.keys.iter().copied().min().unwrap_or(1).max(1);
         let bases = fp.keys.map(|key| self.band_base(key));
-        let mut touch = 0u64;
+        let mut touch = self.campaigns[self.campaign_slot(own).0].id();
         for &base in &bases {
             touch ^= self.bands[base].tag_seen.load(Relaxed);
         }
@@ -286,7 +345,7 @@ impl Window {
         let campaign = match best {
             // A template seen for the first time.
             None => Campaign {
-                id: fp.keys.iter().copied().min().unwrap_or(1).max(1),
+                id: own,
                 size: 1,
                 senders: u32::from(sender.is_some()),
             },
@@ -337,46 +396,58 @@ impl Window {
         (oldest.0, 0, 0)
     }
 
+    /// The slot where campaign `id` is first looked for and its shard. The slots of a bucket
+    /// are probed from there, around the bucket, so that a campaign is mostly in its first
+    /// slot: the one line [`Window::count`] fetches early.
+    fn campaign_slot(&self, id: u64) -> (usize, usize) {
+        let h = mix(id);
+        let shard = h as usize % SHARDS;
+        let bucket = shard * self.campaign_buckets + (h >> 32) as usize % self.campaign_buckets;
+        let first = (h >> 8) as usize % CAMPAIGN_BUCKET;
+        (bucket * CAMPAIGN_BUCKET + first, shard)
+    }
+
     /// Counts a copy of campaign `id`, making its counter if it has none (then this is at
     /// least its second copy).
     fn count_campaign(&self, id: u64, sender: Option<u64>, now: Duration) -> Campaign {
         let (epoch, elapsed) = self.clock(now);
-        let h = mix(id);
-        let shard = h as usize % SHARDS;
-        let base = ((h >> 32) as usize % self.campaign_buckets) * CAMPAIGN_BUCKET;
-        let mut table = self.campaigns[shard]
+        let (first, shard) = self.campaign_slot(id);
+        let base = first - first % CAMPAIGN_BUCKET;
+        let probe = (0..CAMPAIGN_BUCKET).map(|k| base + (first + k) % CAMPAIGN_BUCKET);
+        let _lock = self.locks[shard]
+            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let bucket = &mut table[base..base + CAMPAIGN_BUCKET];
-        let i = match bucket.iter().position(|c| c.id == id) {
+        let slot = match probe.clone().find(|&i| self.campaigns[i].id() == id) {
             Some(i) => i,
             None => {
-                let victim = (0..CAMPAIGN_BUCKET)
+                let victim = probe
                     .min_by_key(|&i| {
-                        let mut c = bucket[i];
+                        let mut c = self.campaigns[i].get();
                         if c.id == 0 {
                             return 0;
                         }
                         c.roll(epoch);
                         c.size(elapsed).saturating_add(1)
                     })
-                    .unwrap_or(0);
+                    .unwrap_or(base);
                 // The first copy, counted when the template was new.
-                bucket[victim] = Counter {
+                self.campaigns[victim].set(&Counter {
                     id,
                     epoch,
                     current: 1,
                     ..Counter::default()
-                };
+                });
                 victim
             }
         };
-        let c = &mut bucket[i];
+        let mut c = self.campaigns[slot].get();
         c.roll(epoch);
         c.current = c.current.saturating_add(1);
         if let Some(s) = sender {
             c.current_senders[((s >> 63) & 1) as usize] |= 1 << (s & 63);
         }
+        self.campaigns[slot].set(&c);
         Campaign {
             id,
             size: c.size(elapsed),
@@ -393,10 +464,10 @@ impl Window {
     pub fn top_at(&self, n: usize, now: Duration) -> Vec<Campaign> {
         let (epoch, elapsed) = self.clock(now);
         let mut all = Vec::new();
-        for shard in self.campaigns.iter() {
-            let table = shard.lock().unwrap_or_else(|e| e.into_inner());
-            for c in table.iter().filter(|c| c.id != 0) {
-                let mut c = *c;
+        let per_shard = self.campaign_buckets * CAMPAIGN_BUCKET;
+        for (lock, shard) in self.locks.iter().zip(self.campaigns.chunks(per_shard)) {
+            let _lock = lock.0.lock().unwrap_or_else(|e| e.into_inner());
+            for mut c in shard.iter().map(Slot::get).filter(|c| c.id != 0) {
                 c.roll(epoch);
                 let size = c.size(elapsed);
                 if size >= self.config.min_size.max(1) {
@@ -421,15 +492,13 @@ impl Window {
             out.extend_from_slice(&e.tag_seen.load(Relaxed).to_le_bytes());
             out.extend_from_slice(&e.campaign.load(Relaxed).to_le_bytes());
         }
-        for shard in self.campaigns.iter() {
-            for c in shard.lock().unwrap().iter() {
-                out.extend_from_slice(&c.id.to_le_bytes());
-                for v in [c.epoch, c.current, c.previous] {
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
-                for v in c.current_senders.iter().chain(&c.previous_senders) {
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
+        for c in self.campaigns.iter().map(Slot::get) {
+            out.extend_from_slice(&c.id.to_le_bytes());
+            for v in [c.epoch, c.current, c.previous] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in c.current_senders.iter().chain(&c.previous_senders) {
+                out.extend_from_slice(&v.to_le_bytes());
             }
         }
         out
