@@ -12,6 +12,10 @@
 //! server alone. Every phase is bounded in count and time, targets 127.0.0.1 only, and prints
 //! the number of responses and the verdicts they carried, so a fast wrong answer shows.
 //!
+//! The max-load and streaming phases also print the CPU time of the whole process over the
+//! phase per response (server and client together): on a shared machine the rates follow the
+//! other work, the CPU a response costs much less.
+//!
 //! `--campaigns off` runs the server without its campaign window (`[campaigns] enabled =
 //! false`); the default is the daemon's default, on. Run both, alternately, to read the
 //! window's cost.
@@ -130,7 +134,8 @@ fn main() -> anyhow::Result<()> {
         // Warm-up: connections, allocator, caches.
         unary_closed_loop(&channels, &texts, 16, Duration::from_secs(1), 20_000).await?;
 
-        let r = unary_closed_loop(
+        let cpu = process_cpu_seconds();
+        let mut r = unary_closed_loop(
             &channels,
             &texts,
             CONCURRENCY,
@@ -138,6 +143,7 @@ fn main() -> anyhow::Result<()> {
             MAX_LOAD_CALLS,
         )
         .await?;
+        r.cpu = process_cpu_seconds() - cpu;
         r.print(&format!(
             "unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"
         ));
@@ -150,7 +156,9 @@ fn main() -> anyhow::Result<()> {
         let r = unary_fixed_rate(&channels, &texts, FIXED_RATE, FIXED_RATE_TIME).await?;
         r.print(&format!("unary, fixed rate {FIXED_RATE}/s"));
 
-        let r = streaming(&channels, &texts, STREAMS, STREAM_MESSAGES).await?;
+        let cpu = process_cpu_seconds();
+        let mut r = streaming(&channels, &texts, STREAMS, STREAM_MESSAGES).await?;
+        r.cpu = process_cpu_seconds() - cpu;
         r.print(&format!("ScoreStream ({STREAMS} streams)"));
         anyhow::Ok(())
     })?;
@@ -238,6 +246,8 @@ struct Run {
     responses: usize,
     errors: usize,
     elapsed: Duration,
+    /// CPU seconds of the whole process (server and client) over the phase, where measured.
+    cpu: f64,
     latencies_us: Vec<u32>,
     verdicts: Verdicts,
     versions: BTreeMap<String, u64>,
@@ -282,6 +292,15 @@ impl Run {
             secs,
             self.responses as f64 / secs
         );
+        if self.cpu > 0.0 && self.responses > 0 {
+            // On a shared machine the rate follows the other work; the CPU a response costs
+            // does much less, and compares builds and settings more steadily.
+            println!(
+                "cpu: {:.2} s, {:.2} us a response (server and client, user + system)",
+                self.cpu,
+                self.cpu * 1e6 / self.responses as f64
+            );
+        }
         if !self.latencies_us.is_empty() {
             self.latencies_us.sort_unstable();
             let q = |p: f64| {
@@ -446,4 +465,15 @@ async fn streaming(
     }
     total.elapsed = started.elapsed();
     Ok(total)
+}
+
+/// CPU time of this process (all threads, user and system), in seconds.
+fn process_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
