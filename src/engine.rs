@@ -20,7 +20,9 @@ use crate::model::Model;
 use crate::normalize::normalize_into;
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
-use crate::verdict::{decide, Action, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
+use crate::verdict::{
+    decide, Action, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict,
+};
 
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
