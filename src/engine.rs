@@ -446,8 +446,7 @@ mod tests {
         assert_send_sync::<Judgement>();
     }
 
-    /// The evidence is the verdict's own: every hit in exactly one rule group, each group's
-    /// hits of its rule, and the probabilities and forcing the verdict was decided from.
+    /// A specific scam rule names the scam over generic signals, whatever the model's pick.
     #[test]
     fn a_specific_scam_rule_names_the_scam_over_generic_signals() {
         let engine = Engine::new().unwrap();
@@ -466,6 +465,8 @@ mod tests {
         assert_eq!(j.verdict.category, Category::PaidFastTest);
     }
 
+    /// The evidence is the verdict's own: every hit in exactly one rule group, each group's
+    /// hits of its rule, and the probabilities and forcing the verdict was decided from.
     #[test]
     fn judgement_groups_the_verdicts_hits_by_rule() {
         let engine = Engine::new().unwrap();

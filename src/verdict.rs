@@ -4,7 +4,9 @@
 //! - `score` is P(fraud): the sum of the probabilities of the fraud categories, except after a
 //!   forced block (below).
 //! - `category` is the most probable class; when `score` reaches the flag threshold it is the
-//!   most probable fraud class (so a flagged message always names its scam).
+//!   most probable fraud class (so a flagged message always names its scam). The engine then
+//!   names a detected message after a specific scam whose rule fired, in place of
+//!   `generic_fraud` or of a scam with less rule weight (`Engine::judge_analysis`).
 //! - `block` when `score >= block`; `flag` when `score >= flag`; a spam message (P(spam) at
 //!   least `spam_flag` and the most probable class) is flagged as `spam`; otherwise `allow`.
 //! - A rule with a block action, or a link whose reputation is malicious, forces `block` whatever
