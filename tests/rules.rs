@@ -131,6 +131,24 @@ fn every_error_of_every_file_is_reported_with_file_and_line() {
 }
 
 #[test]
+fn a_rule_with_more_keyword_groups_than_the_matcher_holds_is_an_error() {
+    let groups = |n: usize| {
+        let all: Vec<String> = (0..n).map(|i| format!("[\"词{i}\"]")).collect();
+        format!(
+            "[[rule]]\nid = \"MANY\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nall = [{}]\n",
+            all.join(", ")
+        )
+    };
+    let err = set(&[("many.toml", &groups(33))]).unwrap_err().to_string();
+    assert!(err.contains("more than 32 keyword groups"), "{err}");
+    // 32 groups still compile, and the rule fires only when every group is present.
+    let rules = set(&[("many.toml", &groups(32))]).unwrap();
+    let every: String = (0..32).map(|i| format!("词{i} ")).collect();
+    assert!(rules.fires(0, &every));
+    assert!(!rules.fires(0, every.replace("词31", "").as_str()));
+}
+
+#[test]
 fn duplicate_rule_ids_across_files_are_an_error() {
     let r = "[[rule]]\nid = \"SAME\"\ncategory = \"spam\"\nweight = 1.0\ndescription = \"x\"\nany = [\"促销\"]\n";
     let err = set(&[("a.toml", r), ("b.toml", r)])

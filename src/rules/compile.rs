@@ -10,7 +10,7 @@ use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use super::format::{line_of, Diagnostic, RawKeyword, RawRule, RuleFile, RuleSource};
 use super::keyword::Keyword;
 use super::lexicon::{Lexicons, SCOPE_LEXICONS};
-use super::{scope, Case, CaseExpect, Group, Rule, RuleAction, RuleSet};
+use super::{scope, Case, CaseExpect, Group, Rule, RuleAction, RuleSet, MAX_GROUPS, NONE_GROUP};
 use crate::category::Category;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -245,13 +245,21 @@ pub fn compile(version: &str, sources: &[RuleSource]) -> Result<RuleSet> {
         .kind(Some(AhoCorasickKind::DFA))
         .build(&table.anchors)
         .map_err(|e| Error::new(ErrorKind::Rules, format!("keyword automaton: {e}")))?;
-    let mut keyword_rules = vec![Vec::new(); table.keywords.len()];
+    let mut keyword_rules: Vec<Vec<(u32, u8)>> = vec![Vec::new(); table.keywords.len()];
     for (ri, rule) in rules.iter().enumerate() {
-        for group in &rule.groups {
-            for &k in &group.keywords {
-                let list: &mut Vec<u32> = &mut keyword_rules[k as usize];
-                if list.last() != Some(&(ri as u32)) {
-                    list.push(ri as u32);
+        let positive = rule
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| (g as u8, group));
+        for (g, keywords) in positive
+            .map(|(g, group)| (g, &group.keywords))
+            .chain(std::iter::once((NONE_GROUP, &rule.none)))
+        {
+            for &k in keywords {
+                let list = &mut keyword_rules[k as usize];
+                if !list.contains(&(ri as u32, g)) {
+                    list.push((ri as u32, g));
                 }
             }
         }
@@ -414,6 +422,12 @@ fn compile_rule(raw: RawRule, ctx: &mut RuleContext<'_>) -> Option<Rule> {
         err_at(
             location.clone(),
             "rule has no keywords: give `all` groups or an `any` group".into(),
+        );
+    }
+    if raw.all.len() + usize::from(!raw.any.is_empty()) > MAX_GROUPS {
+        err_at(
+            location.clone(),
+            format!("rule has more than {MAX_GROUPS} keyword groups"),
         );
     }
 

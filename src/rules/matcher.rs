@@ -3,7 +3,7 @@
 use std::cell::Cell;
 
 use super::scope::{Cues, Scopes};
-use super::RuleSet;
+use super::{RuleSet, NONE_GROUP};
 use crate::normalize::Normalized;
 use crate::span::Span;
 
@@ -34,14 +34,23 @@ pub struct Found {
     pub negated: Vec<FiredRule>,
 }
 
-/// The working buffers of [`RuleSet::find`]: keyword occurrences, the keywords present and
-/// counted (bit sets), the candidate rules.
+/// The working buffers of [`RuleSet::find`]: keyword occurrences, the candidate rules and
+/// their states (all zero between messages).
 #[derive(Default)]
 struct Scratch {
     found: Vec<KeywordMatch>,
-    present: Vec<u64>,
-    counted: Vec<u64>,
     candidates: Vec<u32>,
+    state: Vec<RuleState>,
+}
+
+/// What the keywords found say of one rule: the groups with a keyword present, those with a
+/// keyword that counts (not negated), and whether a `none` keyword is present.
+#[derive(Clone, Copy, Default)]
+struct RuleState {
+    touched: bool,
+    none: bool,
+    present: u32,
+    counted: u32,
 }
 
 /// At most this many keyword occurrences are reported per fired rule.
@@ -107,20 +116,10 @@ impl RuleSet {
             return Found::default();
         }
 
-        let words = self.keywords.len().div_ceil(64);
-        let present = &mut scratch.present;
-        present.clear();
-        present.resize(words, 0);
-        for m in found.iter() {
-            present[(m.keyword / 64) as usize] |= 1 << (m.keyword % 64);
-        }
         // Only a message with cues pays for scopes; without, every occurrence counts.
-        let mut counted = None;
-        if !cues.is_empty() {
+        let scoped = !cues.is_empty();
+        if scoped {
             let scopes = Scopes::new(original, &cues);
-            let bits = &mut scratch.counted;
-            bits.clear();
-            bits.resize(words, 0);
             for m in found.iter_mut() {
                 let Span { start: s, end: e } = text.original_span(m.span.widen()).narrow();
                 let own_cue = cues
@@ -129,45 +128,51 @@ impl RuleSet {
                     .chain(&cues.backward)
                     .any(|&(cs, ce)| s <= cs && ce <= e);
                 m.negated = !own_cue && scopes.negates(s, e);
-                if !m.negated {
-                    bits[(m.keyword / 64) as usize] |= 1 << (m.keyword % 64);
-                }
             }
-            counted = Some(bits);
         }
-        let has = |bits: &[u64], k: u32| bits[(k / 64) as usize] & (1 << (k % 64)) != 0;
-        let counted_bits = counted.as_deref().unwrap_or(present);
 
+        // Each occurrence marks the groups of the rules that use its keyword.
         let candidates = &mut scratch.candidates;
         candidates.clear();
-        candidates.extend(
-            found
-                .iter()
-                .flat_map(|m| self.keyword_rules[m.keyword as usize].iter().copied()),
-        );
+        let state = &mut scratch.state;
+        state.resize(self.rules.len(), RuleState::default());
+        for m in found.iter() {
+            for &(ri, g) in &self.keyword_rules[m.keyword as usize] {
+                let s = &mut state[ri as usize];
+                if !s.touched {
+                    s.touched = true;
+                    candidates.push(ri);
+                }
+                if g == NONE_GROUP {
+                    s.none = true;
+                } else {
+                    s.present |= 1 << g;
+                    if !m.negated {
+                        s.counted |= 1 << g;
+                    }
+                }
+            }
+        }
         candidates.sort_unstable();
-        candidates.dedup();
 
         let mut out = Found::default();
         for &ri in candidates.iter() {
+            let s = std::mem::take(&mut state[ri as usize]);
             let rule = &self.rules[ri as usize];
-            if rule.none.iter().any(|&k| has(present, k)) {
+            if s.none || rule.groups.is_empty() {
                 continue;
             }
-            let fires_with = |bits: &[u64]| {
-                rule.groups
-                    .iter()
-                    .all(|g| g.keywords.iter().any(|&k| has(bits, k)))
-            };
+            let all = u32::MAX >> (32 - rule.groups.len());
+            let fires_with = |groups: u32| groups == all;
             // Negation concerns evidence FOR a scam; warnings and adverts count as written.
             let negatable = rule.category.is_fraud()
                 && (rule.weight > 0.0 || rule.action == super::RuleAction::Block);
             let (fires, negated) = if !negatable {
-                (fires_with(present), false)
-            } else if fires_with(counted_bits) {
+                (fires_with(s.present), false)
+            } else if fires_with(s.counted) {
                 (true, false)
             } else {
-                let through_negated = counted.is_some() && fires_with(present);
+                let through_negated = scoped && fires_with(s.present);
                 (through_negated, through_negated)
             };
             if !fires {

@@ -46,6 +46,11 @@ pub(crate) struct Group {
     pub(crate) keywords: Vec<u32>,
 }
 
+/// The group number that stands for a rule's `none` list in [`RuleSet`]'s keyword index.
+pub(crate) const NONE_GROUP: u8 = u8::MAX;
+/// Most positive groups in one rule (one bit each in the matcher's state).
+pub(crate) const MAX_GROUPS: usize = 32;
+
 /// One compiled rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -102,8 +107,10 @@ pub struct RuleSet {
     /// Per anchor: (starts with an ASCII alphanumeric, ends with one). Such ends only match
     /// at ASCII word boundaries, so `code` does not fire inside `barcode`.
     anchor_bounded: Vec<(bool, bool)>,
-    /// Per keyword: the rules that use it in a positive group.
-    keyword_rules: Vec<Vec<u32>>,
+    /// Per keyword: every (rule, group) that uses it; group [`NONE_GROUP`] is the rule's
+    /// `none` list. The matcher reads a rule's state off the keywords found, so its cost
+    /// follows the matches, not the size of the rules' lexicons.
+    keyword_rules: Vec<Vec<(u32, u8)>>,
     /// Per keyword: its scope-cue role bits ([`scope`]), 0 for none.
     keyword_role: Vec<u8>,
     ac: AhoCorasick,
