@@ -99,12 +99,7 @@ impl RuleEvidence {
     pub fn scam(&self) -> Category {
         let mut scam = Category::GenericFraud;
         let mut best = 0.0;
-        for c in [
-            Category::CloseContactRedCode,
-            Category::PositiveParcel,
-            Category::PaidFastTest,
-            Category::MiracleDrug,
-        ] {
+        for c in Category::SCAMS {
             if self.by_category[c.index()] > best {
                 best = self.by_category[c.index()];
                 scam = c;

@@ -36,6 +36,14 @@ impl Category {
     ];
 
     /// The fraud categories: a message detected as one of these counts as fraud.
+    /// The specific scams: the fraud classes but `generic_fraud`.
+    pub const SCAMS: [Category; 4] = [
+        Category::CloseContactRedCode,
+        Category::PositiveParcel,
+        Category::PaidFastTest,
+        Category::MiracleDrug,
+    ];
+
     pub const FRAUD: [Category; 5] = [
         Category::CloseContactRedCode,
         Category::PositiveParcel,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::{rules_only_probabilities, RuleEvidence};
 pub use crate::analysis::{Analysis, Message};
-use crate::category::{Category, CLASSES};
+use crate::category::CLASSES;
 use crate::defaults;
 use crate::error::{Error, ErrorKind, Result};
 use crate::features;
@@ -20,9 +20,7 @@ use crate::model::Model;
 use crate::normalize::normalize_into;
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
-use crate::verdict::{
-    decide, Action, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict,
-};
+use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
 
 /// Why a message text cannot be scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -317,8 +315,9 @@ impl Engine {
         });
         let probabilities = self.probabilities(analysis);
         let forcing = self.forcing(analysis);
-        let (action, category, score) = decide(&probabilities, forcing, &self.thresholds);
-        let category = self.scam_named_by_rules(action, category, forcing, analysis);
+        let rule_weights = RuleEvidence::of(&self.rules, analysis).by_category;
+        let (action, category, score) =
+            decide(&probabilities, &rule_weights, forcing, &self.thresholds);
         let (hits, rules) = self.hits(msg.text, analysis);
         Judgement {
             verdict: Verdict {
@@ -335,32 +334,9 @@ impl Engine {
             evidence: Evidence {
                 rules,
                 probabilities,
+                rule_weights,
                 forcing,
             },
-        }
-    }
-
-    /// The scam a detected message is named after: a specific scam rule that fired wins over
-    /// `generic_fraud` (payment, link and impersonation signals are generic), and a specific
-    /// scam with more rule weight than the model's choice wins over it. Ties, allowed
-    /// messages and blocks forced by a rule keep the decision's category.
-    fn scam_named_by_rules(
-        &self,
-        action: Action,
-        category: Category,
-        forcing: Forcing,
-        analysis: &Analysis,
-    ) -> Category {
-        if action == Action::Allow || !category.is_fraud() || matches!(forcing, Forcing::Rule(_)) {
-            return category;
-        }
-        let evidence = RuleEvidence::of(&self.rules, analysis);
-        let scam = evidence.scam();
-        let stronger = evidence.by_category[scam.index()] > evidence.by_category[category.index()];
-        if scam != Category::GenericFraud && (category == Category::GenericFraud || stronger) {
-            scam
-        } else {
-            category
         }
     }
 
@@ -434,6 +410,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::category::Category;
+    use crate::verdict::Action;
 
     #[test]
     fn engine_types_are_send_and_sync() {
@@ -489,6 +467,7 @@ mod tests {
         assert!(j.evidence.forced_fraud());
         let (action, category, score) = decide(
             &j.evidence.probabilities,
+            &j.evidence.rule_weights,
             j.evidence.forcing,
             engine.thresholds(),
         );

@@ -4,9 +4,9 @@
 //! - `score` is P(fraud): the sum of the probabilities of the fraud categories, except after a
 //!   forced block (below).
 //! - `category` is the most probable class; when `score` reaches the flag threshold it is the
-//!   most probable fraud class (so a flagged message always names its scam). The engine then
-//!   names a detected message after a specific scam whose rule fired, in place of
-//!   `generic_fraud` or of a scam with less rule weight (`Engine::judge_analysis`).
+//!   most probable fraud class (so a flagged message always names its scam), unless the rules
+//!   name a scam: a specific scam whose rules fired wins over `generic_fraud` and over a scam
+//!   with less rule weight ([`named_scam`]).
 //! - `block` when `score >= block`; `flag` when `score >= flag`; a spam message (P(spam) at
 //!   least `spam_flag` and the most probable class) is flagged as `spam`; otherwise `allow`.
 //! - A rule with a block action, or a link whose reputation is malicious, forces `block` whatever
@@ -159,6 +159,8 @@ pub struct Evidence {
     pub rules: Vec<RuleHits>,
     /// Class probabilities, indexed by [`Category::index`].
     pub probabilities: [f64; CLASSES],
+    /// The fired rules' positive weights summed by category, indexed likewise.
+    pub rule_weights: [f64; CLASSES],
     /// What forced a block, if anything.
     pub forcing: Forcing,
 }
@@ -196,16 +198,21 @@ pub enum Forcing {
     MaliciousLink,
 }
 
-/// Decides `(verdict, category, score)` from class probabilities (indexed by
-/// [`Category::index`]).
-pub fn decide(probs: &[f64; CLASSES], forcing: Forcing, t: &Thresholds) -> (Action, Category, f64) {
+/// Decides `(verdict, category, score)` from class probabilities and the fired rules' summed
+/// weights by category (both indexed by [`Category::index`]).
+pub fn decide(
+    probs: &[f64; CLASSES],
+    rule_weights: &[f64; CLASSES],
+    forcing: Forcing,
+    t: &Thresholds,
+) -> (Action, Category, f64) {
     let score: f64 = Category::FRAUD
         .iter()
         .map(|c| probs[c.index()])
         .sum::<f64>()
         .clamp(0.0, 1.0);
     let top = argmax(probs, &Category::ALL);
-    let top_fraud = argmax(probs, &Category::FRAUD);
+    let top_fraud = named_scam(argmax(probs, &Category::FRAUD), rule_weights);
     // A forced block says "fraud" as strongly as a score at the block threshold does.
     match forcing {
         Forcing::Rule(c) => return (Action::Block, c, score.max(t.block)),
@@ -220,6 +227,20 @@ pub fn decide(probs: &[f64; CLASSES], forcing: Forcing, t: &Thresholds) -> (Acti
         (Action::Flag, Category::Spam, score)
     } else {
         (Action::Allow, top, score)
+    }
+}
+
+/// The scam a detected message is named after, from the model's most probable fraud class:
+/// payment, link and impersonation signals are generic, so a specific scam whose rules fired
+/// wins over `generic_fraud`, and over a scam with less rule weight. Ties keep the model's.
+pub fn named_scam(model: Category, rule_weights: &[f64; CLASSES]) -> Category {
+    let scam = argmax(rule_weights, &Category::SCAMS);
+    let weight = |c: Category| rule_weights[c.index()];
+    let fired = weight(scam) > 0.0;
+    if fired && (model == Category::GenericFraud || weight(scam) > weight(model)) {
+        scam
+    } else {
+        model
     }
 }
 
@@ -350,10 +371,42 @@ mod tests {
             ),
         ];
         for (p, forcing, action, category, score) in cases {
-            let (a, c, s) = decide(&p, forcing, &t);
+            let (a, c, s) = decide(&p, &[0.0; CLASSES], forcing, &t);
             assert_eq!((a, c), (action, category), "{p:?} {forcing:?}");
             assert!((s - score).abs() < 1e-12, "{p:?}: score {s}, want {score}");
         }
+    }
+
+    #[test]
+    fn the_rules_name_the_scam_over_generic_fraud_and_over_less_rule_weight() {
+        use Category::*;
+        let w = |pairs: &[(Category, f64)]| {
+            let mut w = [0.0; CLASSES];
+            for &(c, x) in pairs {
+                w[c.index()] = x;
+            }
+            w
+        };
+        // No scam rule fired: the model's pick stands.
+        assert_eq!(named_scam(GenericFraud, &w(&[])), GenericFraud);
+        assert_eq!(named_scam(MiracleDrug, &w(&[(Spam, 2.0)])), MiracleDrug);
+        // A scam rule beats generic_fraud, whatever its weight.
+        assert_eq!(
+            named_scam(GenericFraud, &w(&[(PaidFastTest, 1.0)])),
+            PaidFastTest
+        );
+        // Against a specific scam, only more rule weight wins; a tie keeps the model's.
+        let two = w(&[(PaidFastTest, 3.0), (CloseContactRedCode, 2.0)]);
+        assert_eq!(named_scam(CloseContactRedCode, &two), PaidFastTest);
+        let tie = w(&[(PaidFastTest, 3.0), (CloseContactRedCode, 3.0)]);
+        assert_eq!(named_scam(PaidFastTest, &tie), PaidFastTest);
+        // decide names a flagged message so; an allowed one keeps its class.
+        let t = Thresholds::default();
+        let p = probs(&[(None, 0.1), (GenericFraud, 0.9)]);
+        let weights = w(&[(PositiveParcel, 3.0)]);
+        assert_eq!(decide(&p, &weights, Forcing::None, &t).1, PositiveParcel);
+        let quiet = probs(&[(None, 0.9), (GenericFraud, 0.1)]);
+        assert_eq!(decide(&quiet, &weights, Forcing::None, &t).1, None);
     }
 
     #[test]
