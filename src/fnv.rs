@@ -46,7 +46,7 @@ pub fn feed64_ascii_lower(mut h: u64, bytes: &[u8]) -> u64 {
 /// The SplitMix64 finaliser: spreads FNV's weak high bits over the whole word, for hashes
 /// whose top bits pick a bucket.
 #[inline]
-pub fn mix64(mut h: u64) -> u64 {
+pub const fn mix64(mut h: u64) -> u64 {
     h ^= h >> 30;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 27;
