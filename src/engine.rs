@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::features;
 use crate::links::{LinkAnalyzer, Reputation};
 use crate::model::Model;
-use crate::normalize::normalize_into;
+use crate::normalize::{normalize_into, Normalized};
 use crate::rules::{FiredRule, RuleAction, RuleSet};
 use crate::sender::SenderKind;
 use crate::verdict::{decide, Evidence, Forcing, Hit, Judgement, RuleHits, Thresholds, Verdict};
@@ -244,12 +244,27 @@ impl Engine {
 
     /// Like [`Engine::analyze`], reusing `out`'s buffers.
     pub fn analyze_into(&self, msg: &Message<'_>, out: &mut Analysis) {
+        self.analyze_into_with(msg, out, |_| ());
+    }
+
+    /// Like [`Engine::analyze_into`], handing the normalised text to `between` before the
+    /// rules and links run on it, and returning what `between` returns. The daemon takes a
+    /// message's campaign fingerprint there and has the window's entries for it fetched from
+    /// memory while the rules run, instead of waiting for them afterwards.
+    pub fn analyze_into_with<R>(
+        &self,
+        msg: &Message<'_>,
+        out: &mut Analysis,
+        between: impl FnOnce(&Normalized) -> R,
+    ) -> R {
         normalize_into(msg.text, &mut out.normalized);
+        let between = between(&out.normalized);
         let found = self.rules.find(msg.text, &out.normalized);
         out.fired = found.fired;
         out.negated = found.negated;
         out.urls = self.links.analyze(msg.text, &out.normalized);
         out.sender = msg.sender.map(|s| SenderKind::of(Some(s)));
+        between
     }
 
     /// The feature stage: the feature set of an analysis (sorted, without repeats), as the

@@ -39,9 +39,19 @@
 //! Band entries are two relaxed atomics each, read and written without locks: a race between
 //! two messages can at worst link one copy to the wrong campaign or miss a link, which an
 //! estimate can bear. Campaign counters sit behind [`SHARDS`] mutexes, taken once per message
-//! that repeats a template; they are atomics only so that a message may read one campaign id
-//! early, without the lock, to have its line fetched (a stale value there costs nothing). The window is daemon state owned by the server, outside the
-//! immutable engine; a reload of the engine leaves it as it is.
+//! that repeats a template; they are atomics so that the table can be shared without a lock
+//! around it (every read and write of a slot's counters is made under its shard's lock).
+//!
+//! # Probe, then count
+//!
+//! A message's thirteen lines (twelve band buckets and its own campaign slot) are random
+//! places in 20 MiB: waiting for them one after the other was most of the window's cost.
+//! [`Window::probe`] computes where they are and asks the processor for them without waiting;
+//! [`Window::observe`] counts the message later. The daemon probes as soon as the text is
+//! normalised and counts after the rules have run on it, so the lines arrive meanwhile.
+//!
+//! The window is daemon state owned by the server, outside the immutable engine; a reload of
+//! the engine leaves it as it is.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -69,6 +79,28 @@ pub struct Campaign {
 
 fn hex_id<S: serde::Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&super::id_hex(*id))
+}
+
+/// A message's place in the window's tables, found by [`Window::probe`] and counted by
+/// [`Window::observe`]: its band keys, their buckets and its own id.
+#[derive(Clone, Copy, Debug)]
+pub struct Probe {
+    keys: [u64; BANDS],
+    bases: [usize; BANDS],
+    own: u64,
+}
+
+/// Asks for the cache line holding `value` without waiting for it.
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing and faults on no address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// How the window is configured.
@@ -153,8 +185,7 @@ impl Counter {
 }
 
 /// A campaign's counters as stored: one cache line of atomics, read and written only under
-/// the lock of its shard (the atomics make the table shareable without locks for the one read
-/// that needs none: fetching the line early, see [`Window::count`]).
+/// the lock of its shard.
 #[derive(Default)]
 #[repr(align(64))]
 struct Slot {
@@ -290,46 +321,57 @@ impl Window {
             + self.campaigns.len() * std::mem::size_of::<Slot>()
     }
 
-    /// Counts one message now and returns its campaign if it is reported (see
-    /// [`Window::observe_at`]).
-    pub fn observe(&self, fp: &Fingerprint, sender: Option<u64>) -> Option<Campaign> {
-        self.observe_at(fp, sender, self.elapsed())
+    /// Counts one message, probed with [`Window::probe`], now, and returns its campaign if it
+    /// is reported (see [`Window::observe_at`]).
+    pub fn observe(&self, probe: &Probe, sender: Option<u64>) -> Option<Campaign> {
+        self.observe_at(probe, sender, self.elapsed())
     }
 
-    /// Counts one message with fingerprint `fp` from the sender whose hash is `sender`, at
-    /// `now` (time since the window was made), and returns its campaign when the template has
-    /// reached the configured size and sender count within the window.
+    /// Counts one message, probed with [`Window::probe`], from the sender whose hash is
+    /// `sender`, at `now` (time since the window was made), and returns its campaign when the
+    /// template has reached the configured size and sender count within the window.
     pub fn observe_at(
         &self,
-        fp: &Fingerprint,
+        probe: &Probe,
         sender: Option<u64>,
         now: Duration,
     ) -> Option<Campaign> {
-        let c = self.count(fp, sender, now);
+        let c = self.count_probe(probe, sender, now);
         (c.size >= self.config.min_size && c.senders >= self.config.min_senders).then_some(c)
+    }
+
+    /// Where a message's entries are in the tables, with their cache lines requested from
+    /// memory: the twelve band buckets are random lines of a large table, and so is the
+    /// campaign slot of the template's own id (a copy whose masked text repeats an earlier one,
+    /// as most copies of a campaign do, belongs to the campaign that earlier copy named by this
+    /// id). Nothing waits for the lines here: work done between the probe and the count
+    /// (the daemon runs the rules) hides the wait.
+    pub fn probe(&self, fp: &Fingerprint) -> Probe {
+        let own = fp.keys.iter().copied().min().unwrap_or(1).max(1);
+        let bases = fp.keys.map(|key| self.band_base(key));
+        prefetch(&self.campaigns[self.campaign_slot(own).0]);
+        for &base in &bases {
+            prefetch(&self.bands[base]);
+        }
+        Probe {
+            keys: fp.keys,
+            bases,
+            own,
+        }
     }
 
     /// Counts one message and returns its campaign, whatever its size.
     pub fn count(&self, fp: &Fingerprint, sender: Option<u64>, now: Duration) -> Campaign {
+        self.count_probe(&self.probe(fp), sender, now)
+    }
+
+    fn count_probe(&self, probe: &Probe, sender: Option<u64>, now: Duration) -> Campaign {
         let seen = self.seconds(now);
         let horizon = self.horizon();
-        // The twelve buckets are random lines of a large table: one plain load of each first,
-        // with nothing depending on it, lets the processor fetch them all at once instead of
-        // one after the other as the probes below would.
-        // The campaign slot of the template's own id is fetched with them: a copy whose masked
-        // text repeats an earlier one (most copies of a campaign) belongs to the campaign that
-        // earlier copy named by this id, and its counters are then read without a second wait.
-        let own = fp.keys.iter().copied().min().unwrap_or(1).max(1);
-        let bases = fp.keys.map(|key| self.band_base(key));
-        let mut touch = self.campaigns[self.campaign_slot(own).0].id();
-        for &base in &bases {
-            touch ^= self.bands[base].tag_seen.load(Relaxed);
-        }
-        std::hint::black_box(touch);
         // Where each band key is (or goes), and the campaign it points at.
         let mut found = [(0usize, 0u64, 0u64); BANDS];
-        for (b, &key) in fp.keys.iter().enumerate() {
-            found[b] = self.find_band(key, bases[b], seen, horizon);
+        for (b, &key) in probe.keys.iter().enumerate() {
+            found[b] = self.find_band(key, probe.bases[b], seen, horizon);
         }
         // The campaign most shared keys point at; ties to the least id.
         let mut best: Option<(usize, u64)> = None;
@@ -345,14 +387,14 @@ impl Window {
         let campaign = match best {
             // A template seen for the first time.
             None => Campaign {
-                id: own,
+                id: probe.own,
                 size: 1,
                 senders: u32::from(sender.is_some()),
             },
             Some((_, id)) => self.count_campaign(id, sender, now),
         };
         let tag_seen = |key: u64| ((key >> 32) | 1) << 32 | u64::from(seen);
-        for (b, &key) in fp.keys.iter().enumerate() {
+        for (b, &key) in probe.keys.iter().enumerate() {
             // Written only when it changes: a template repeating within the second leaves its
             // entries' cache lines shared between cores instead of taking them over each time.
             let (i, id, old) = found[b];
@@ -398,7 +440,7 @@ impl Window {
 
     /// The slot where campaign `id` is first looked for and its shard. The slots of a bucket
     /// are probed from there, around the bucket, so that a campaign is mostly in its first
-    /// slot: the one line [`Window::count`] fetches early.
+    /// slot: the one line [`Window::probe`] fetches early.
     fn campaign_slot(&self, id: u64) -> (usize, usize) {
         let h = mix(id);
         let shard = h as usize % SHARDS;
@@ -560,10 +602,14 @@ mod tests {
         let t = Duration::from_secs(5);
         for i in 0..9 {
             let sender = Some(hash_str(&i.to_string()));
-            assert_eq!(w.observe_at(&fp(&copy(i)), sender, t), None, "copy {i}");
+            assert_eq!(
+                w.observe_at(&w.probe(&fp(&copy(i))), sender, t),
+                None,
+                "copy {i}"
+            );
         }
         let c = w
-            .observe_at(&fp(&copy(9)), Some(hash_str("9")), t)
+            .observe_at(&w.probe(&fp(&copy(9))), Some(hash_str("9")), t)
             .expect("the tenth copy");
         assert_eq!(c.size, 10);
         // The first copy's sender is not counted.
@@ -606,7 +652,11 @@ mod tests {
     fn one_sender_is_not_a_campaign() {
         let w = Window::new(config(5));
         for i in 0..20 {
-            let c = w.observe_at(&fp(&copy(i)), Some(hash_str("same")), Duration::ZERO);
+            let c = w.observe_at(
+                &w.probe(&fp(&copy(i))),
+                Some(hash_str("same")),
+                Duration::ZERO,
+            );
             assert_eq!(c, None);
         }
         assert_eq!(w.top_at(1, Duration::ZERO)[0].size, 20);
@@ -619,7 +669,7 @@ mod tests {
         let t = fp(&copy(1));
         let mut last = None;
         for i in 0..30u64 {
-            last = w.observe_at(&t, Some(i), Duration::ZERO);
+            last = w.observe_at(&w.probe(&t), Some(i), Duration::ZERO);
             // Fifty distinct messages between copies: a fifth of what the band table holds.
             for n in 0..50u64 {
                 let keys = std::array::from_fn(|b| hash_str(&format!("{i}/{n}/{b}")));

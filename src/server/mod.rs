@@ -119,13 +119,14 @@ impl Loaded {
                 Ok(a) => &mut **a,
                 Err(_) => &mut fresh,
             };
-            self.engine.analyze_into(msg, analysis);
+            // The fingerprint's entries in the window are fetched while the rules run.
+            let probe = self.engine.analyze_into_with(msg, analysis, |normalized| {
+                let w = campaigns?;
+                Some((w, w.probe(&Fingerprint::of(normalized.as_str())?)))
+            });
             // Counted before the verdict is made, so that rules with `campaign_min_size` see
             // the campaign this very copy belongs to.
-            let campaign = campaigns.and_then(|w| {
-                let fp = Fingerprint::of(analysis.normalized.as_str())?;
-                w.observe(&fp, msg.sender.map(hash_str))
-            });
+            let campaign = probe.and_then(|(w, p)| w.observe(&p, msg.sender.map(hash_str)));
             let msg = msg.with_campaign(campaign);
             (self.engine.judge_analysis(&msg, analysis), campaign)
         });
