@@ -1,7 +1,7 @@
 //! Campaign fingerprints: grouping quality on labelled pairs, per-message cost, and the
 //! daemon window's memory under a million distinct messages.
 //!
-//! `cargo bench --bench campaign [-- PATH] [--pairs PAIRS.tsv]`
+//! `cargo bench --bench campaign [-- PATH] [--pairs PAIRS.tsv] [--daemon]`
 //! `cargo bench --bench campaign -- --batch [--records N] [--runs R] [--threads T] [--data DIR]`
 //!
 //! - PATH (default ../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv,
@@ -10,6 +10,8 @@
 //!   (columns 3 and 4 ignored). Prints precision and recall of "same template" for the shipped
 //!   fingerprint and for the alternatives it was chosen over (other shingle sizes and band
 //!   shapes, SimHash at several Hamming radii).
+//! - `--daemon`: only the daemon's scoring with and without its campaign window, in
+//!   alternating passes (the cost campaigns add where the daemon pays it).
 //!
 //! - `--batch`: the whole `smishd campaigns` process instead, on N JSONL records (default
 //!   1,000,000) built in /tmp from DIR/cn_sms_spam_800k_sample (all rows) and
@@ -30,6 +32,8 @@ use smishd::campaign::fingerprint::{
 use smishd::campaign::mask::mask_into;
 use smishd::campaign::{Window, WindowConfig};
 use smishd::normalize::{normalize, normalize_into, Normalized};
+use smishd::server::metrics::Metrics;
+use smishd::server::Loaded;
 use smishd::{Engine, Message};
 
 const RUNS: usize = 7;
@@ -69,7 +73,11 @@ fn main() {
         .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
         .collect();
     println!("\n{} messages from {path}", texts.len());
+    if args.iter().any(|a| a == "--daemon") {
+        return daemon_cost(&texts);
+    }
     cost(&texts);
+    daemon_cost(&texts);
     window_memory();
 }
 
@@ -167,7 +175,16 @@ fn pair_quality(path: &str) {
     );
     let mut methods = vec![];
     for shingle in [2, 3, 4] {
-        for (bands, rows) in [(10, 6), (16, 4), (8, 8), (12, 5), (20, 3)] {
+        for (bands, rows) in [
+            (10, 6),
+            (16, 4),
+            (8, 8),
+            (12, 5),
+            (20, 3),
+            (12, 4),
+            (10, 4),
+            (8, 3),
+        ] {
             methods.push(Method::MinHash {
                 shingle,
                 rows,
@@ -262,6 +279,49 @@ fn cost(texts: &[&str]) {
     bench("score (whole verdict), for comparison", texts, |t| {
         usize::from(engine.score(&Message::new(t)).is_fraud())
     });
+}
+
+/// The daemon's own scoring of one message (rule hit counters, verdict metrics), with the
+/// campaign window and without, on one core: the cost of campaigns where the daemon pays it.
+/// Each message has a sender from 300,000. The two are timed in alternating passes, so that a
+/// change in the machine's load falls on both.
+fn daemon_cost(texts: &[&str]) {
+    let metrics = Metrics::new();
+    let loaded = Loaded::new(Engine::new().expect("compiled-in engine"), &metrics);
+    let window = Window::new(WindowConfig::default());
+    let senders: Vec<String> = (0..300_000).map(|i| format!("1{i:010}")).collect();
+    let pass = |campaigns: Option<&Window>| {
+        let c0 = thread_cpu_seconds();
+        let mut fraud = 0usize;
+        for (i, t) in texts.iter().enumerate() {
+            let msg = Message::new(t).with_sender(Some(&senders[i % senders.len()]));
+            fraud += usize::from(loaded.score(&msg, &metrics, campaigns).is_fraud());
+        }
+        (thread_cpu_seconds() - c0, fraud)
+    };
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    let mut counted = (0, 0);
+    for _ in 0..RUNS {
+        let (t, n) = pass(None);
+        off.push(t);
+        counted.0 = n;
+        let (t, n) = pass(Some(&window));
+        on.push(t);
+        counted.1 = n;
+    }
+    off.sort_by(f64::total_cmp);
+    on.sort_by(f64::total_cmp);
+    let per = |v: &[f64]| v[RUNS / 2] * 1e6 / texts.len() as f64;
+    println!(
+        "daemon score, campaigns off / on (alternating passes): median {:.3} / {:.3} µs/message CPU, \
+         campaigns cost {:.3} µs, off/on {:.3}; fraud counted {} / {}",
+        per(&off),
+        per(&on),
+        per(&on) - per(&off),
+        per(&off) / per(&on),
+        counted.0,
+        counted.1
+    );
 }
 
 /// The window's tables are allocated once: feed it a million distinct fingerprints and report

@@ -2,7 +2,7 @@
 //! at maximum load and at a fixed 5,000 requests/s, and streamed messages per second.
 //!
 //! ```text
-//! cargo bench --bench grpc_load [-- DATA.tsv] [--campaigns on|off]
+//! cargo bench --bench grpc_load [-- DATA.tsv] [--campaigns on|off] [--senders N] [--stream-only]
 //! ```
 //!
 //! DATA.tsv is `label<TAB>text` (default: ../shared/data/cn_sms_spam_800k_sample/
@@ -19,6 +19,11 @@
 //! `--campaigns off` runs the server without its campaign window (`[campaigns] enabled =
 //! false`); the default is the daemon's default, on. Run both, alternately, to read the
 //! window's cost.
+//!
+//! `--senders N` gives message i the sender `1` followed by `i mod N` in ten digits (default:
+//! no sender, as in the earlier figures): with senders, the repeated texts become campaigns the
+//! window reports, and their verdicts carry the campaign. `--stream-only` skips the unary
+//! phases (after the warm-up), for repeated streaming runs.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,10 +62,23 @@ fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("--campaigns on|off"),
         },
     };
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    if let Some(n) = value("--senders") {
+        let n: usize = n.parse().map_err(|_| anyhow::anyhow!("--senders N"))?;
+        SENDERS.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+    let stream_only = args.iter().any(|a| a == "--stream-only");
     let path = args
         .iter()
         .enumerate()
-        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--campaigns"))
+        .find(|(i, a)| {
+            !a.starts_with('-')
+                && (*i == 0 || !matches!(args[i - 1].as_str(), "--campaigns" | "--senders"))
+        })
         .map(|(_, a)| a)
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("SMISHD_BENCH_DATA").map(PathBuf::from))
@@ -134,6 +152,13 @@ fn main() -> anyhow::Result<()> {
         // Warm-up: connections, allocator, caches.
         unary_closed_loop(&channels, &texts, 16, Duration::from_secs(1), 20_000).await?;
 
+        if stream_only {
+            let cpu = process_cpu_seconds();
+            let mut r = streaming(&channels, &texts, STREAMS, STREAM_MESSAGES).await?;
+            r.cpu = process_cpu_seconds() - cpu;
+            r.print(&format!("ScoreStream ({STREAMS} streams)"));
+            return anyhow::Ok(());
+        }
         let cpu = process_cpu_seconds();
         let mut r = unary_closed_loop(
             &channels,
@@ -232,11 +257,19 @@ async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Vec<ClassifierCli
     }
 }
 
+/// Distinct senders messages are sent from (`--senders`); 0: none.
+static SENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn request(i: usize, text: &str) -> ScoreRequest {
+    let senders = SENDERS.load(std::sync::atomic::Ordering::Relaxed);
     ScoreRequest {
         id: i.to_string(),
         text: text.to_string(),
-        sender: String::new(),
+        sender: if senders == 0 {
+            String::new()
+        } else {
+            format!("1{:010}", i % senders)
+        },
     }
 }
 
@@ -251,11 +284,14 @@ struct Run {
     latencies_us: Vec<u32>,
     verdicts: Verdicts,
     versions: BTreeMap<String, u64>,
+    /// Responses that named a campaign.
+    campaigns: usize,
 }
 
 impl Run {
     fn add(&mut self, r: &ScoreResponse) {
         self.responses += 1;
+        self.campaigns += usize::from(r.campaign.is_some());
         *self
             .verdicts
             .entry(format!("{}/{}", r.verdict, r.category))
@@ -272,6 +308,7 @@ impl Run {
         self.sent += o.sent;
         self.responses += o.responses;
         self.errors += o.errors;
+        self.campaigns += o.campaigns;
         self.latencies_us.extend(o.latencies_us);
         for (k, v) in o.verdicts {
             *self.verdicts.entry(k).or_default() += v;
@@ -292,6 +329,7 @@ impl Run {
             secs,
             self.responses as f64 / secs
         );
+        println!("campaigns: {} responses named one", self.campaigns);
         if self.cpu > 0.0 && self.responses > 0 {
             // On a shared machine the rate follows the other work; the CPU a response costs
             // does much less, and compares builds and settings more steadily.
