@@ -15,12 +15,17 @@
 //! and after every 100,000, the responses that named a campaign, and the load average.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use smishd::server::proto::classifier_client::ClassifierClient;
 use smishd::server::proto::ScoreRequest;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
+
+#[path = "common/daemon.rs"]
+mod daemon;
+
+use daemon::{free_port, ready, rss_kib, serve};
 
 const BATCH: usize = 100_000;
 const STREAMS: usize = 2;
@@ -51,16 +56,8 @@ fn main() -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(texts.len() > 100, "too few texts in {}", data.display());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_smishd"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--reload-poll-ms", "0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let port = free_port();
+    let mut server = serve(port, &["--reload-poll-ms", "0"])?;
     let pid = server.id();
     println!(
         "{messages} messages ({} texts from {}), 1 in 50 a campaign copy; server pid {pid}",
@@ -73,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let result = rt.block_on(async {
-        let channel = connect(port).await?;
+        let channel = ready(port, Duration::from_secs(60)).await?;
         tokio::time::sleep(Duration::from_secs(1)).await;
         println!("{:>9} messages: RSS {:>7.1} MiB", 0, rss_kib(pid) as f64 / 1024.0);
         let started = Instant::now();
@@ -160,40 +157,4 @@ async fn batch(channel: &Channel, texts: &[String], first: usize, n: usize) -> a
         named += t.await??;
     }
     Ok(named)
-}
-
-async fn connect(port: u16) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))?;
-    let start = Instant::now();
-    loop {
-        if let Ok(c) = endpoint.connect().await {
-            let mut client = ClassifierClient::new(c.clone());
-            let ok = client
-                .score(ScoreRequest {
-                    id: "w".into(),
-                    text: "你好".into(),
-                    sender: String::new(),
-                })
-                .await
-                .is_ok();
-            if ok {
-                return Ok(c);
-            }
-        }
-        anyhow::ensure!(
-            start.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }

@@ -13,14 +13,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use smishd::server::proto::classifier_client::ClassifierClient;
 use smishd::server::proto::ScoreRequest;
-use tonic::transport::Endpoint;
+
+#[path = "common/daemon.rs"]
+mod daemon;
+
+use daemon::{free_port, ready, rss_kib, serve};
 
 struct Opts {
     seconds: u64,
@@ -82,24 +86,6 @@ impl Phase {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -157,15 +143,15 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(rules.join("VERSION"), "soak-0\n")?;
 
     let (port, mport) = (free_port(), free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_smishd"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics-listen", &format!("127.0.0.1:{mport}")])
-        .arg("--rules")
-        .arg(&rules)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let mut server = serve(
+        port,
+        &[
+            "--metrics-listen".as_ref(),
+            format!("127.0.0.1:{mport}").as_ref(),
+            "--rules".as_ref(),
+            rules.as_os_str(),
+        ],
+    )?;
     let pid = server.id();
     println!(
         "soak: {} s at {} req/s, reload every {} s (every third broken), {} messages from {}",
@@ -181,37 +167,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let report = rt.block_on(async {
-        let endpoint = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))?;
-        let start = Instant::now();
-        let channel = loop {
-            match endpoint.connect().await {
-                Ok(c) => break c,
-                Err(_) if start.elapsed() < Duration::from_secs(30) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await
-                }
-                Err(e) => return Err(anyhow::anyhow!("server did not start: {e}")),
-            }
-        };
-        let warm = ClassifierClient::new(channel.clone());
-        // Wait until the engine is loaded (UNAVAILABLE before).
-        loop {
-            let r = warm
-                .clone()
-                .score(ScoreRequest {
-                    id: "w".into(),
-                    text: "你好".into(),
-                    sender: String::new(),
-                })
-                .await;
-            if r.is_ok() {
-                break;
-            }
-            anyhow::ensure!(
-                start.elapsed() < Duration::from_secs(30),
-                "engine never loaded"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let channel = ready(port, Duration::from_secs(30)).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let rss_start = rss_kib(pid);
 
