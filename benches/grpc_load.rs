@@ -152,34 +152,29 @@ fn main() -> anyhow::Result<()> {
         // Warm-up: connections, allocator, caches.
         unary_closed_loop(&channels, &texts, 16, Duration::from_secs(1), 20_000).await?;
 
-        if stream_only {
+        if !stream_only {
             let cpu = process_cpu_seconds();
-            let mut r = streaming(&channels, &texts, STREAMS, STREAM_MESSAGES).await?;
+            let mut r = unary_closed_loop(
+                &channels,
+                &texts,
+                CONCURRENCY,
+                MAX_LOAD_TIME,
+                MAX_LOAD_CALLS,
+            )
+            .await?;
             r.cpu = process_cpu_seconds() - cpu;
-            r.print(&format!("ScoreStream ({STREAMS} streams)"));
-            return anyhow::Ok(());
+            r.print(&format!(
+                "unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"
+            ));
+
+            // One call at a time: the bare round trip, to read the fixed-rate figures against.
+            let r = unary_closed_loop(&channels[..1], &texts, 1, Duration::from_secs(2), 20_000)
+                .await?;
+            r.print("unary, one call in flight (round-trip baseline)");
+
+            let r = unary_fixed_rate(&channels, &texts, FIXED_RATE, FIXED_RATE_TIME).await?;
+            r.print(&format!("unary, fixed rate {FIXED_RATE}/s"));
         }
-        let cpu = process_cpu_seconds();
-        let mut r = unary_closed_loop(
-            &channels,
-            &texts,
-            CONCURRENCY,
-            MAX_LOAD_TIME,
-            MAX_LOAD_CALLS,
-        )
-        .await?;
-        r.cpu = process_cpu_seconds() - cpu;
-        r.print(&format!(
-            "unary, max load ({CONCURRENCY} in flight, {CONNECTIONS} connections)"
-        ));
-
-        // One call at a time: the bare round trip, to read the fixed-rate figures against.
-        let r =
-            unary_closed_loop(&channels[..1], &texts, 1, Duration::from_secs(2), 20_000).await?;
-        r.print("unary, one call in flight (round-trip baseline)");
-
-        let r = unary_fixed_rate(&channels, &texts, FIXED_RATE, FIXED_RATE_TIME).await?;
-        r.print(&format!("unary, fixed rate {FIXED_RATE}/s"));
 
         let cpu = process_cpu_seconds();
         let mut r = streaming(&channels, &texts, STREAMS, STREAM_MESSAGES).await?;

@@ -35,7 +35,6 @@ impl Category {
         Category::GenericFraud,
     ];
 
-    /// The fraud categories: a message detected as one of these counts as fraud.
     /// The specific scams: the fraud classes but `generic_fraud`.
     pub const SCAMS: [Category; 4] = [
         Category::CloseContactRedCode,
@@ -44,6 +43,7 @@ impl Category {
         Category::MiracleDrug,
     ];
 
+    /// The fraud categories: a message detected as one of these counts as fraud.
     pub const FRAUD: [Category; 5] = [
         Category::CloseContactRedCode,
         Category::PositiveParcel,
