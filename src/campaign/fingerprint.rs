@@ -121,11 +121,11 @@ pub fn minhash_bands(masked: &[char], shingle: usize, rows: usize, keys: &mut [u
     let mut filled = 0u64;
     let seen = shingles(masked, shingle, |h| {
         // High bits pick the bin (a multiply-shift range reduction), low bits compete.
-        let bin = (((h >> 32) * bins as u64) >> 32) as usize;
-        let v = h as u32;
-        if v < mins[bin] {
-            mins[bin] = v;
-        }
+        // (`bin` < `bins` ≤ 64; the mask only spares the bounds check.)
+        let bin = (((h >> 32) * bins as u64) >> 32) as usize & 63;
+        // Without a branch: whether a shingle lowers its bin is a coin toss the processor
+        // cannot predict.
+        mins[bin] = mins[bin].min(h as u32);
         filled |= 1 << bin;
     });
     if seen < MIN_CONTENT {

@@ -65,14 +65,15 @@ pub fn mask_into(normalized: &str, out: &mut Vec<char>) {
             out.push(char::from(b));
             i += 1;
         } else {
-            // `i` is on a character boundary (every step is a whole character), and so is the
-            // next ASCII byte.
-            let run = bytes[i..]
-                .iter()
-                .position(u8::is_ascii)
-                .map_or(bytes.len(), |k| i + k);
-            out.extend(normalized[i..run].chars());
-            i = run;
+            // `i` is on a character boundary (every step is a whole character): the run of
+            // other characters is decoded up to the next ASCII one.
+            for c in normalized[i..].chars() {
+                if c.is_ascii() {
+                    break;
+                }
+                out.push(c);
+                i += c.len_utf8();
+            }
         }
     }
     mask_names(out);
