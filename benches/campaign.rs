@@ -4,8 +4,8 @@
 //! `cargo bench --bench campaign [-- PATH] [--pairs PAIRS.tsv] [--daemon]`
 //! `cargo bench --bench campaign -- --batch [--records N] [--runs R] [--threads T] [--data DIR]`
 //!
-//! - PATH (default ../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv,
-//!   `label<TAB>text`): the messages timed.
+//! - PATH (`label<TAB>text`; default $SMISHD_BENCH_DATA, else the cn spam sample of
+//!   shared/data beside the clone or its parent folder): the messages timed.
 //! - PAIRS: a labelled pair sample, `corpus<TAB>same|diff<TAB>...<TAB>...<TAB>text a<TAB>text b`
 //!   (columns 3 and 4 ignored). Prints precision and recall of "same template" for the shipped
 //!   fingerprint and for the alternatives it was chosen over (other shingle sizes and band
@@ -17,7 +17,7 @@
 //!   1,000,000) built in /tmp from DIR/cn_sms_spam_800k_sample (all rows) and
 //!   DIR/fbs_spam_sms_ccs20 (all rows), repeated in turn with a sender drawn from 300,000 and a
 //!   time stamp 2.4 s after the previous record's, so every text recurs about six times (DIR
-//!   defaults to ../shared/data). Runs the release binary R times (default 3) with
+//!   defaults to shared/data beside the clone or its parent folder). Runs the release binary R times (default 3) with
 //!   `--threads T` (default 2) under `/usr/bin/time -v`: median records/s (wall, and from CPU
 //!   time on T idle cores, an estimate) and peak RSS. Every run must read N records and print
 //!   the same campaigns as the first.
@@ -42,6 +42,8 @@ const RUNS: usize = 7;
 mod batch;
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/data.rs"]
+mod data;
 #[path = "common/process.rs"]
 mod process;
 
@@ -63,7 +65,11 @@ fn main() {
             !a.starts_with('-') && (*i == 0 || args[i - 1] != "--pairs") && !a.is_empty()
         })
         .map(|(_, a)| a.clone())
-        .unwrap_or_else(|| "../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv".into());
+        .unwrap_or_else(|| {
+            data::cn_sample("pass a label<TAB>text file")
+                .display()
+                .to_string()
+        });
     if let Some(p) = pairs {
         pair_quality(&p);
     }

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Messages are distinct templates: message i joins two texts of DATA.tsv (`label<TAB>text`,
-//! default ../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv) picked by i, from a
+//! default $SMISHD_BENCH_DATA or the cn spam sample of shared/data) picked by i, from a
 //! sender of its own. One message in 50 is instead a copy of one synthetic campaign (a parcel
 //! refund with a new name, amount and link each time), so the window's signal shows in the
 //! responses while the rest floods it. Two ScoreStreams on one connection, 127.0.0.1 only;
@@ -24,6 +24,8 @@ use tonic::transport::Channel;
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/data.rs"]
+mod data;
 
 use daemon::{free_port, ready, rss_kib, serve};
 
@@ -43,10 +45,7 @@ fn main() -> anyhow::Result<()> {
         .enumerate()
         .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--messages"))
         .map(|(_, a)| PathBuf::from(a))
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv")
-        });
+        .unwrap_or_else(|| data::cn_sample("pass a label<TAB>text file"));
     let body =
         std::fs::read_to_string(&data).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
     let texts: Vec<String> = body

@@ -1,8 +1,9 @@
 //! Engine micro-benchmarks over real messages: normalise + rule matching, and the whole
 //! verdict, on one core.
 //!
-//! `cargo bench --bench engine [-- PATH]` (default: ../shared/data/cn_sms_spam_800k_sample/
-//! cn_sms_spam_sample.tsv, `label<TAB>text`). Prints the median of several runs and the counts
+//! `cargo bench --bench engine [-- PATH]` (`label<TAB>text`; default $SMISHD_BENCH_DATA, else
+//! cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv of shared/data beside the clone or its parent
+//! folder). Prints the median of several runs and the counts
 //! found, so a fast wrong answer shows.
 
 use std::time::Instant;
@@ -12,6 +13,8 @@ use smishd::{Engine, Message};
 
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/data.rs"]
+mod data;
 
 use cpu::thread_cpu_seconds;
 
@@ -21,7 +24,11 @@ fn main() {
     let path = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv".into());
+        .unwrap_or_else(|| {
+            data::cn_sample("pass a label<TAB>text file")
+                .display()
+                .to_string()
+        });
     let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let texts: Vec<&str> = data
         .lines()

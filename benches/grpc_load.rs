@@ -5,8 +5,9 @@
 //! cargo bench --bench grpc_load [-- DATA.tsv] [--campaigns on|off] [--senders N] [--stream-only]
 //! ```
 //!
-//! DATA.tsv is `label<TAB>text` (default: ../shared/data/cn_sms_spam_800k_sample/
-//! cn_sms_spam_sample.tsv beside the repository, or $SMISHD_BENCH_DATA). The server runs in
+//! DATA.tsv is `label<TAB>text` (default: $SMISHD_BENCH_DATA, else
+//! cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv of shared/data beside the clone or its parent
+//! folder). The server runs in
 //! this process on its own runtime (2 worker threads) with the compiled-in engine; the client runs on
 //! another (2 worker threads). Both share the machine's cores, so the figures are a floor for the
 //! server alone. Every phase is bounded in count and time, targets 127.0.0.1 only, and prints
@@ -34,6 +35,9 @@ use smishd::server::proto::classifier_client::ClassifierClient;
 use smishd::server::proto::{ScoreRequest, ScoreResponse};
 use smishd::server::Config;
 use tonic::transport::{Channel, Endpoint};
+
+#[path = "common/data.rs"]
+mod data;
 
 /// Messages taken from the data file.
 const MESSAGES: usize = 20_000;
@@ -81,17 +85,7 @@ fn main() -> anyhow::Result<()> {
         })
         .map(|(_, a)| a)
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("SMISHD_BENCH_DATA").map(PathBuf::from))
-        .unwrap_or_else(|| {
-            let rel = "shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv";
-            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-            let beside = repo.join("..").join(rel);
-            if beside.exists() {
-                beside
-            } else {
-                repo.join("../..").join(rel)
-            }
-        });
+        .unwrap_or_else(|| data::cn_sample("pass DATA.tsv"));
     let texts = load(&path)?;
     println!(
         "data: {} messages from {} (mean {} bytes)",

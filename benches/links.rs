@@ -1,7 +1,7 @@
 //! Links benchmark on the research data (not part of `cargo test`):
 //!
 //! ```text
-//! cargo bench --bench links [-- DATA_DIR]      # DATA_DIR defaults to ../shared/data
+//! cargo bench --bench links [-- DATA_DIR]      # DATA_DIR defaults to shared/data beside the clone
 //! ```
 //!
 //! 1. Loads the 141k Phishing.Database hosts and the 248k OpenPhish hosts as the malicious
@@ -18,6 +18,9 @@ use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+#[path = "common/data.rs"]
+mod data;
 
 use smishd::links::{DomainSet, LinkAnalyzer, Reputation};
 
@@ -259,18 +262,11 @@ fn cpu_ns() -> u64 {
 }
 
 fn data_dir() -> PathBuf {
-    let arg = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if let Some(d) = arg {
-        return PathBuf::from(d);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for rel in ["../shared/data", "../../shared/data"] {
-        let p = manifest.join(rel);
-        if p.is_dir() {
-            return p;
-        }
-    }
-    panic!("data directory not found: pass it as `cargo bench --bench links -- DIR`");
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data::dir("pass it as `cargo bench --bench links -- DIR`"))
 }
 
 /// Copies the first field of every line (skipping a header) to `out`; returns the count.

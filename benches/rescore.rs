@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Builds N records (default 1,000,000) from DIR/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv
-//! and DIR/telecom_fraud_texts_5/telecom_fraud5.tsv (DIR defaults to ../shared/data or
-//! ../../shared/data), repeated with distinct ids and a sender on every fourth record, in
+//! and DIR/telecom_fraud_texts_5/telecom_fraud5.tsv (DIR defaults to shared/data beside
+//! the clone or its parent folder), repeated with distinct ids and a sender on every fourth record, in
 //! /tmp (never in the repository); `--format csv` writes the same records as CSV (`id,text,sender`,
 //! RFC 4180 quoting where a text needs it). Then runs the real binary R times (default 5) under
 //! `/usr/bin/time -v` with `--threads T` (default 2, the target machine's cores) and prints the
@@ -24,6 +24,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+#[path = "common/data.rs"]
+mod data;
 #[path = "common/process.rs"]
 mod process;
 

@@ -23,6 +23,8 @@ use smishd::server::proto::ScoreRequest;
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/data.rs"]
+mod data;
 
 use daemon::{free_port, ready, rss_kib, serve};
 
@@ -38,9 +40,9 @@ fn opts() -> Opts {
         seconds: 300,
         rate: 2000,
         reload_every: 5,
-        data: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/cn_sms_spam_800k_sample/cn_sms_spam_sample.tsv"),
+        data: PathBuf::new(),
     };
+    let mut data = None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -53,12 +55,13 @@ fn opts() -> Opts {
                 i += 1;
                 continue;
             }
-            a if !a.starts_with('-') => o.data = PathBuf::from(a),
+            a if !a.starts_with('-') => data = Some(PathBuf::from(a)),
             a => panic!("unknown flag {a}"),
         }
         i += if args[i].starts_with("--") { 2 } else { 1 };
     }
     o.seconds = o.seconds.clamp(10, 3600);
+    o.data = data.unwrap_or_else(|| data::cn_sample("pass a label<TAB>text file"));
     o
 }
 

@@ -30,13 +30,9 @@ impl Flags<'_> {
 
     /// `--data DIR`, or the shared data beside the clone (or beside the folder of worktrees).
     pub fn data_dir(&self) -> PathBuf {
-        self.get("--data").map(PathBuf::from).unwrap_or_else(|| {
-            ["../shared/data", "../../shared/data"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_dir())
-                .expect("no ../shared/data; pass --data DIR")
-        })
+        self.get("--data")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| super::data::dir("pass --data DIR"))
     }
 }
 
