@@ -294,7 +294,7 @@ fn lexicon_words_are_linted_once_at_the_lexicon() {
 const SCOPED: &str = r#"
 [lexicon.negation]
 description = "forward cues"
-words = ["不会", "请勿", "不要"]
+words = ["不会", "请勿", "不要", "无需缴纳"]
 
 [lexicon.negation_after]
 description = "backward cues"
@@ -331,6 +331,21 @@ category = "none"
 weight = -3.0
 description = "real notice: we never ask"
 any = ["不会要求"]
+
+[[rule]]
+id = "FEE"
+category = "generic_fraud"
+weight = 1.0
+description = "asks for a fee"
+any = ["缴纳"]
+
+[[rule]]
+id = "RELEASED"
+category = "none"
+weight = -2.0
+description = "real notice: the quarantine is over, unless a fee is asked for"
+any = ["隔离期满"]
+none = ["缴纳"]
 
 [[rule]]
 id = "FAST_RESULT"
@@ -447,6 +462,17 @@ n!(
     &[("FAST_RESULT", false)]
 );
 n!(number_class_needs_a_number, "核酸小时出结果", &[]);
+
+n!(
+    a_keyword_inside_a_forward_cue_is_denied_and_holds_nothing_back,
+    "隔离期满，无需缴纳任何费用",
+    &[("FEE", true), ("RELEASED", false)]
+);
+n!(
+    an_asserted_none_keyword_holds_its_rule_back,
+    "隔离期满，请缴纳隔离费",
+    &[("FEE", false)]
+);
 
 #[test]
 fn number_class_hit_span_covers_the_number_as_written() {

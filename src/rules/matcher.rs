@@ -144,7 +144,9 @@ impl RuleSet {
                     candidates.push(ri);
                 }
                 if g == NONE_GROUP {
-                    s.none = true;
+                    // A denied keyword does not hold a rule back: `无需缴纳任何费用` asks for
+                    // no fee, and `并非骗子` is no warning.
+                    s.none |= !m.negated;
                 } else {
                     s.present |= 1 << g;
                     if !m.negated {

@@ -118,11 +118,11 @@ impl<'a> Scopes<'a> {
 
     /// Whether the original span `start..end` is negated or quoted by a warning.
     pub fn negates(&self, start: u32, end: u32) -> bool {
-        let forward = self
-            .cues
-            .forward
-            .iter()
-            .any(|&(_, ce)| ce <= start && self.clause(ce) == self.clause(start));
+        // After a forward cue in its clause, or inside the cue past its first character: the
+        // `缴纳` of `无需缴纳` is denied by the cue it is part of.
+        let forward = self.cues.forward.iter().any(|&(cs, ce)| {
+            (ce <= start && self.clause(ce) == self.clause(start)) || (cs < start && end <= ce)
+        });
         let backward = || {
             self.cues
                 .backward
@@ -345,6 +345,24 @@ mod tests {
         &[],
         MARK,
         "理赔",
+        false
+    );
+    t!(
+        inside_a_forward_cue,
+        "隔离期满，无需缴纳任何费用",
+        &["无需缴纳"],
+        &[],
+        &[],
+        "缴纳",
+        true
+    );
+    t!(
+        a_forward_cue_does_not_deny_its_own_start,
+        "不要转账给陌生人",
+        &["不要转账"],
+        &[],
+        &[],
+        "不要",
         false
     );
     t!(
