@@ -821,9 +821,17 @@ mod reputation {
     );
     r!(
         mixed_script,
-        "pаypal.com",
+        "shоpnow.com",
         Suspicious,
         &["MIXED_SCRIPT"],
+        &["LOOKALIKE_BRAND"]
+    );
+    // A brand spelt with a lookalike letter is two risk reasons.
+    r!(
+        mixed_script_brand,
+        "pаypal.com",
+        Malicious,
+        &["MIXED_SCRIPT", "LOOKALIKE_BRAND"],
         &[]
     );
     r!(
