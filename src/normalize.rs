@@ -12,6 +12,8 @@
 //! 5. runs of separators (white space, `*` `·` `-` `_` `|` `/` `\` `~` `+` `#` and emoji)
 //!    next to a CJK character are removed, so `密 接` reads `密接`; elsewhere white space runs
 //!    become one space and other symbols stay;
+//!    5b. single characters spread apart (`加 Q Q 3 3 8`, `健.康.码`) are closed up
+//!    (normalize/spacing.rs);
 //! 6. evasive spellings of contact channels (`vx`, `v信`, `薇信`, `扣扣`, ...) become one form
 //!    (`微信`, `qq`);
 //! 7. a number before a unit takes one form (normalize/numbers.rs): Chinese numerals become
@@ -37,6 +39,7 @@ use crate::chars::{is_cjk, is_invisible, lookalike_dot};
 use crate::span::Span;
 
 mod numbers;
+mod spacing;
 
 /// Normalised text plus the map from each of its bytes back to the original text.
 #[derive(Clone, Debug, Default)]
@@ -161,6 +164,8 @@ pub fn normalize(original: &str) -> Normalized {
 /// Like [`normalize`], reusing the buffers of `out` (the hot path of batch scoring).
 pub fn normalize_into(original: &str, out: &mut Normalized) {
     char_pass(original, out);
+    // Step 5b: characters spread apart (normalize/spacing.rs).
+    spacing::close_up(out);
     // A replacement can put a CJK word next to separators that the character pass kept
     // (`微x*v` becomes `微信*v`), or make a new evasion (`薇扣扣` becomes `薇qq`): run the pass
     // again over the result until nothing changes, so that normalising twice changes nothing,
@@ -177,9 +182,14 @@ pub fn normalize_into(original: &str, out: &mut Normalized) {
             out.starts[i] = first.starts[out.starts[i] as usize];
             out.ends[i] = first.ends[out.ends[i] as usize - 1];
         }
+        spacing::close_up(out);
     }
-    // Step 7: numbers before units in one form (normalize/numbers.rs).
+    // Step 7: numbers before units in one form (normalize/numbers.rs). A digit it writes can
+    // stand alone among spaced-out letters (`1h1 v v`): close those up too, then once more.
     numbers::rewrite(out);
+    if spacing::close_up(out) {
+        numbers::rewrite(out);
+    }
 }
 
 /// The per-character steps 1 to 5 of the module docs.
@@ -585,19 +595,6 @@ mod tests {
     t!(traditional_parcel, "快遞檢測陽性", "快递检测阳性");
     t!(traditional_verification, "驗證碼", "验证码");
     t!(traditional_compensation, "理賠", "理赔");
-    // Separators between CJK characters.
-    t!(space_between_cjk, "密 接", "密接");
-    t!(many_spaces_between_cjk, "密   接", "密接");
-    t!(star_between_cjk, "密*接", "密接");
-    t!(middle_dot_between_cjk, "阳·性", "阳性");
-    t!(dash_between_cjk, "健-康-码", "健康码");
-    t!(underscore_between_cjk, "核_酸", "核酸");
-    t!(pipe_between_cjk, "红|码", "红码");
-    t!(slash_between_cjk, "理/赔", "理赔");
-    t!(emoji_between_cjk, "阳🔥性", "阳性");
-    t!(mixed_separators, "健 * 康 · 码", "健康码");
-    t!(separator_before_latin, "加 v 信", "加微信");
-    t!(tabs_and_newlines, "密\t接\n者", "密接者");
     // Latin text keeps its words apart.
     t!(latin_spaces_collapse, "red   code", "red code");
     t!(leading_trailing_space, "  hello  ", "hello");
@@ -652,9 +649,9 @@ mod tests {
 
     #[test]
     fn mixed_text_through_every_path() {
-        let original = "A\u{200B}Ｂ 健康碼 ⓥⓧ。 丨 x\u{3000}y🔥z 密*接 é ";
+        let original = "A\u{200B}Ｂ 健康碼 ⓥⓧ。 丨 xa\u{3000}yb🔥zc 密*接 é ";
         let n = normalize(original);
-        assert_eq!(n.as_str(), "ab健康码微信. 丨 x y z密接é");
+        assert_eq!(n.as_str(), "ab健康码微信. 丨 xa yb zc密接é");
         assert!(n.had_invisible());
         let s = n.as_str().find("康码").unwrap();
         let o = n.original_span(Span::new(s, s + "康码".len()));

@@ -237,3 +237,206 @@ fn a_forced_block_reaches_the_block_threshold() {
         }
     }
 }
+
+/// Scam and notice wordings of the project's own, in the shapes the evasions below are tried on.
+const MESSAGES: &[&str] = &[
+    "【疾控中心】您与确诊病例轨迹重合，健康码将转红，请添加工作人员微信 jk0571 核实身份证号",
+    "您的快递检测出新冠阳性已被销毁，我们三倍理赔，请下载会议软件开启屏幕共享",
+    "免排队核酸阴性报告，当天可出，不用本人到场，每份80元，加微信详谈",
+    "特效药到货，预防新冠，吃了不会阳，仅剩十盒，先转定金",
+    "【区防控办】您的隔离期已满，核酸均为阴性，健康码将自动转绿，无需缴纳任何费用",
+    "国家反诈中心提醒：自称疾控要求您转账到安全账户的都是诈骗",
+    "【顺丰速运】您的快件因消杀延迟派送，给您带来不便敬请谅解，详询95338",
+];
+
+/// Separators the normaliser drops between two CJK characters.
+fn cjk_separator() -> impl Strategy<Value = char> {
+    prop::sample::select(vec![
+        ' ', '*', '·', '-', '_', '|', '~', '+', '#', '\u{3000}', '/',
+    ])
+}
+
+/// Whether each character of `text` lies outside every link the engine finds in it. Links are
+/// read from the text as written (a space inside `例子.中国` ends the link, and full-width
+/// letters in a link are a risk reason of their own), so the evasions below are tried on the
+/// words around them.
+fn outside_links(text: &str) -> Vec<bool> {
+    let links: Vec<Span> = engine()
+        .score(&Message::new(text))
+        .urls
+        .iter()
+        .map(|u| u.span)
+        .collect();
+    text.char_indices()
+        .map(|(b, c)| {
+            !links
+                .iter()
+                .any(|s| b + c.len_utf8() > s.start && b < s.end)
+        })
+        .collect()
+}
+
+/// `text` with `inserts` put between two CJK characters outside its links (positions taken
+/// modulo those places; none when there is no such place).
+fn insert_between_cjk(text: &str, inserts: &[(usize, char)]) -> String {
+    let free = outside_links(text);
+    let mut chars: Vec<(char, bool)> = text.chars().zip(free).collect();
+    for &(pos, c) in inserts {
+        let places: Vec<usize> = (1..chars.len())
+            .filter(|&i| {
+                let (a, b) = (chars[i - 1], chars[i]);
+                a.1 && b.1 && smishd::chars::is_cjk(a.0) && smishd::chars::is_cjk(b.0)
+            })
+            .collect();
+        if let Some(&at) = places.get(pos % places.len().max(1)) {
+            chars.insert(at, (c, true));
+        }
+    }
+    chars.into_iter().map(|(c, _)| c).collect()
+}
+
+/// Traditional forms of characters the messages above use.
+const TRADITIONAL: &[(char, char)] = &[
+    ('码', '碼'),
+    ('阳', '陽'),
+    ('赔', '賠'),
+    ('验', '驗'),
+    ('证', '證'),
+    ('检', '檢'),
+    ('测', '測'),
+    ('号', '號'),
+    ('转', '轉'),
+    ('红', '紅'),
+    ('递', '遞'),
+    ('药', '藥'),
+    ('报', '報'),
+    ('销', '銷'),
+    ('软', '軟'),
+    ('险', '險'),
+    ('费', '費'),
+    ('诈', '詐'),
+    ('骗', '騙'),
+    ('账', '賬'),
+    ('户', '戶'),
+    ('预', '預'),
+    ('须', '須'),
+    ('详', '詳'),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// A space or symbol between two CJK characters (`健 康 码`, `阳*性`) changes neither the
+    /// links found nor the verdict.
+    #[test]
+    fn separators_between_cjk_change_neither_links_nor_verdict(
+        text in prop::sample::select([MESSAGES, LINK_MESSAGES].concat()),
+        inserts in prop::collection::vec((any::<usize>(), cjk_separator()), 1..6),
+    ) {
+        let with = insert_between_cjk(text, &inserts);
+        prop_assert_eq!(observed(&with), observed(text), "{:?}", with);
+    }
+
+    /// Full-width letters and digits outside links (`加ｖｘ`, `ＱＱ`, `８０元`) change neither the
+    /// links found nor the verdict.
+    #[test]
+    fn full_width_forms_change_neither_links_nor_verdict(
+        text in prop::sample::select([MESSAGES, LINK_MESSAGES].concat()),
+        picks in prop::collection::vec(any::<usize>(), 1..12),
+    ) {
+        let free = outside_links(text);
+        let mut chars: Vec<char> = text.chars().collect();
+        let ascii: Vec<usize> = (0..chars.len())
+            .filter(|&i| free[i] && chars[i].is_ascii_alphanumeric())
+            .collect();
+        for p in picks {
+            if let Some(&i) = ascii.get(p % ascii.len().max(1)) {
+                if chars[i].is_ascii() {
+                    chars[i] = char::from_u32(chars[i] as u32 + 0xFEE0).expect("full-width form");
+                }
+            }
+        }
+        let with: String = chars.into_iter().collect();
+        prop_assert_eq!(observed(&with), observed(text), "{:?}", with);
+    }
+
+    /// Traditional characters for simplified ones (`健康碼`, `陽性`) change neither the links
+    /// found nor the verdict.
+    #[test]
+    fn traditional_characters_change_neither_links_nor_verdict(
+        text in prop::sample::select([MESSAGES, LINK_MESSAGES].concat()),
+        picks in prop::collection::vec(any::<bool>(), TRADITIONAL.len()),
+    ) {
+        let with: String = text
+            .chars()
+            .map(|c| {
+                TRADITIONAL
+                    .iter()
+                    .zip(&picks)
+                    .find(|((s, _), &pick)| pick && *s == c)
+                    .map_or(c, |((_, t), _)| *t)
+            })
+            .collect();
+        prop_assert_eq!(observed(&with), observed(text), "{:?}", with);
+    }
+}
+
+/// Runs of three or more characters outside links that one evasion may spread apart: CJK
+/// characters (with dots between them) or ASCII letters and digits (with spaces), as
+/// `(first, end, spread with)` character indices.
+fn spreadable_runs(text: &str) -> Vec<(usize, usize, char)> {
+    let free = outside_links(text);
+    let chars: Vec<char> = text.chars().collect();
+    let kind = |i: usize| match chars[i] {
+        _ if !free[i] => None,
+        c if smishd::chars::is_cjk(c) => Some('.'),
+        c if c.is_ascii_alphanumeric() => Some(' '),
+        _ => None,
+    };
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let Some(k) = kind(i) else {
+            i += 1;
+            continue;
+        };
+        let mut end = i + 1;
+        while end < chars.len() && kind(end) == Some(k) {
+            end += 1;
+        }
+        if end - i >= 3 {
+            runs.push((i, end, k));
+        }
+        i = end;
+    }
+    runs
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// A word spread apart, `健.康.码` or `Q Q 3 3 8`, changes neither the links found nor
+    /// the verdict.
+    #[test]
+    fn characters_spread_apart_change_neither_links_nor_verdict(
+        text in prop::sample::select([MESSAGES, LINK_MESSAGES].concat()),
+        pick in any::<usize>(),
+        from in any::<usize>(),
+    ) {
+        let runs = spreadable_runs(text);
+        prop_assume!(!runs.is_empty());
+        let (first, end, with) = runs[pick % runs.len()];
+        // CJK: a stretch of at least three characters of the run, with dots; ASCII: the whole
+        // word, with spaces (half a word spaced out is another word).
+        let start = if with == '.' { first + from % (end - first - 2) } else { first };
+        let chars: Vec<char> = text.chars().collect();
+        let mut spread = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            if i > start && i < end {
+                spread.push(with);
+            }
+            spread.push(c);
+        }
+        prop_assert_eq!(observed(&spread), observed(text), "{:?}", spread);
+    }
+}

@@ -137,7 +137,8 @@ impl<'a> Scopes<'a> {
 fn is_clause_end(c: char, next: Option<char>) -> bool {
     match c {
         '，' | '。' | '！' | '？' | '；' | '｡' | ',' | '!' | '?' | ';' | '\n' | '\r' => true,
-        '.' | '．' => !next.is_some_and(|n| n.is_ascii_alphanumeric()),
+        // Not in a link or a number, nor in a word spread apart with dots (`无.需.缴.纳`).
+        '.' | '．' => !next.is_some_and(|n| n.is_ascii_alphanumeric() || crate::chars::is_cjk(n)),
         _ => false,
     }
 }
