@@ -186,8 +186,7 @@ pub fn normalize_into(original: &str, out: &mut Normalized) {
     }
     // Step 7: numbers before units in one form (normalize/numbers.rs). A digit it writes can
     // stand alone among spaced-out letters (`1h1 v v`): close those up too, then once more.
-    numbers::rewrite(out);
-    if spacing::close_up(out) {
+    if numbers::rewrite(out) && spacing::close_up(out) {
         numbers::rewrite(out);
     }
 }

@@ -58,12 +58,14 @@ fn single(bytes: &[u8], p: usize) -> bool {
 
 /// The spaces inside runs of three or more one-character words, one space apart.
 fn spaced_singles(bytes: &[u8], drop: &mut Vec<usize>) {
-    let mut p = 0;
-    while p < bytes.len() {
-        if !single(bytes, p) {
-            p += 1;
+    // A run starts at a one-character word before a space: only spaces are looked at (step 5
+    // has removed those next to CJK text, so most messages have few).
+    let mut from = 0;
+    for s in memchr::memchr_iter(b' ', bytes) {
+        if s < from.max(1) || !single(bytes, s - 1) {
             continue;
         }
+        let p = s - 1;
         let mut end = p;
         while end + 2 < bytes.len() && bytes[end + 1] == b' ' && single(bytes, end + 2) {
             end += 2;
@@ -71,7 +73,7 @@ fn spaced_singles(bytes: &[u8], drop: &mut Vec<usize>) {
         if (end - p) / 2 + 1 >= 3 {
             drop.extend((p + 1..end).step_by(2));
         }
-        p = end + 1;
+        from = end + 1;
     }
 }
 
@@ -81,8 +83,8 @@ fn dotted_cjk(text: &str, drop: &mut Vec<usize>) {
     let bytes = text.as_bytes();
     // Dots that stand between two CJK characters, in order.
     let mut between: Vec<usize> = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b != b'.' || i == 0 {
+    for i in memchr::memchr_iter(b'.', bytes) {
+        if i == 0 {
             continue;
         }
         let before = text[..i].chars().next_back();
